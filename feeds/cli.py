@@ -1,0 +1,84 @@
+"""The ``feeds`` command: a thin click layer over :mod:`feeds.pipeline`.
+
+Exit codes: 0 success, 1 unusable config (nothing written), 2 with ``--strict`` when any seed
+was skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from feeds import __version__
+from feeds.config import Config, ConfigError, load_config
+from feeds.pipeline import Report, generate
+from feeds.select import REASONS
+
+EXIT_CONFIG = 1
+EXIT_STRICT = 2
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
+    show_default=True, help="The config file; seeds and output paths are relative to it.")
+strict_option = click.option(
+    "--strict", is_flag=True, help="Exit 2 when any seed was skipped.")
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(f"feeds: config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _summary(report: Report) -> None:
+    width = max((len(s.feed.slug) for s in report.selections), default=0)
+    written = set(report.written.written) if report.written else set()
+    for sel, rendered in zip(report.selections, report.rendered, strict=True):
+        drops = ", ".join(f"{sel.dropped[r]} {r}" for r in REASONS)
+        state = ""
+        if report.written is not None:
+            state = "  written" if written & set(rendered.files) else "  unchanged"
+        click.echo(f"{sel.feed.slug:<{width}}  {len(sel.items):>5} items  (dropped: {drops})"
+                   f"{state}")
+    if report.written and report.written.removed:
+        click.echo(f"removed: {' '.join(report.written.removed)}")
+    for problem in report.problems:
+        label = "skipped" if problem.severity == "error" else "warning"
+        click.echo(f"{label}: {problem}", err=True)
+
+
+def _finish(report: Report, strict: bool) -> None:
+    _summary(report)
+    if strict and report.skipped:
+        click.echo(f"feeds: {len(report.skipped)} seed(s) skipped (--strict)", err=True)
+        sys.exit(EXIT_STRICT)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="feeds")
+def main() -> None:
+    """Turn a folder of news seed documents into per-topic Atom and RSS feeds."""
+
+
+@main.command("generate")
+@config_option
+@strict_option
+def generate_cmd(config_path: Path, strict: bool) -> None:
+    """Read the seeds and write every configured feed into the output folder."""
+    _finish(generate(_load(config_path)), strict)
+
+
+@main.command("check")
+@config_option
+@strict_option
+def check_cmd(config_path: Path, strict: bool) -> None:
+    """Like generate, but write nothing: validate the config and every seed."""
+    _finish(generate(_load(config_path), write=False), strict)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,255 @@
+"""Domain objects for news items and the one place raw seed records are normalised into them.
+
+Everything downstream (selection, rendering) trusts these objects: text is clean, URLs are
+absolute http(s), times are timezone-aware. A record that cannot be repaired raises
+:class:`~feeds.seeds.SeedError` naming the key; a field that can be repaired or dropped is,
+with a note saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from dateutil import parser as dateparser
+
+from feeds.seeds import SeedError
+from feeds.text import clean_text, clean_url
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """The outlet that published an item."""
+
+    name: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another outlet's coverage of the same story."""
+
+    title: str
+    link: str
+    summary: str = ""
+    provider: Provider | None = None
+    quality: int | None = None
+    published: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One news item, ready for selection and rendering."""
+
+    id: str
+    link: str | None
+    title: str
+    summary: str
+    published: dt.datetime
+    quality: int | None = None
+    is_published: bool | None = None
+    type: str | None = None
+    topics: tuple[str, ...] = ()
+    provider: Provider | None = None
+    images: tuple[Image, ...] = ()
+    related: tuple[Related, ...] = ()
+    source: str = ""
+
+
+@dataclass(slots=True)
+class Normalized:
+    """A normalised item and the repairs made on the way (``key: what happened``)."""
+
+    item: Item
+    notes: list[str] = field(default_factory=list)
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping", type(None): "nothing"}.get(
+        type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_time(value: Any) -> dt.datetime:
+    """A timezone-aware datetime from a YAML timestamp, date or ISO 8601 string (naive = UTC)."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, dt.date):
+        when = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
+        try:
+            when = dateparser.isoparse(value.strip())
+        except (ValueError, OverflowError):
+            raise ValueError(f"not an ISO 8601 date: {_short(value)}") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 date, got {_type_name(value)} {_short(value)}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"date out of range: {_short(value)}") from None
+
+
+def _text(value: Any) -> str | None:
+    """Text from a scalar; numbers become their string form, containers are refused."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _provider(value: Any) -> Provider | None:
+    if not isinstance(value, dict):
+        return None
+    name = _text(value.get("name"))
+    domain = _text(value.get("domain"))
+    if not name:
+        name = domain
+    return Provider(name, domain or None) if name else None
+
+
+def _images(value: Any) -> tuple[Image, ...]:
+    if not isinstance(value, list):
+        return ()
+    images = []
+    for raw in value:
+        if not isinstance(raw, dict):
+            continue
+        url = clean_url(raw.get("url"))
+        if url:
+            width, height = _int(raw.get("width")), _int(raw.get("height"))
+            images.append(Image(url, width if width and width > 0 else None,
+                                height if height and height > 0 else None))
+    return tuple(images)
+
+
+def _related(value: Any) -> tuple[Related, ...]:
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for raw in value:
+        if not isinstance(raw, dict):
+            continue
+        link = clean_url(raw.get("webUrl")) or clean_url(raw.get("originalUrl"))
+        title = _text(raw.get("title"))
+        if not link or not title:
+            continue
+        try:
+            published = parse_time(raw["publishedDateTime"]) if "publishedDateTime" in raw \
+                else None
+        except ValueError:
+            published = None
+        out.append(Related(title=title, link=link, summary=_text(raw.get("excerpt")) or "",
+                           provider=_provider(raw.get("provider")),
+                           quality=_int(raw.get("quality")), published=published))
+    return tuple(out)
+
+
+def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+        notes.append("topics: a single string, read as a one-topic list")
+    if not isinstance(value, list):
+        notes.append(f"topics: expected a list, got {_type_name(value)}; ignored")
+        return ()
+    seen: dict[str, str] = {}
+    for raw in value:
+        name = _text(raw)
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return tuple(seen.values())
+
+
+def tag_id(authority: str, name: str) -> str:
+    """A stable ``tag:`` URI (RFC 4151) for a seed with no URL, from its path in the folder."""
+    return f"tag:{authority},2024:{quote(name, safe='/')}"
+
+
+def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid") -> Normalized:
+    """Turn one raw seed record into an :class:`Item`.
+
+    ``name`` is the seed's path relative to the seeds folder (used for messages and the
+    fallback id); ``authority`` is the domain used in that fallback ``tag:`` id.
+    """
+    notes: list[str] = []
+    title = _text(record.get("title"))
+    if not title:
+        raw = record.get("title")
+        why = "missing" if raw is None else f"expected text, got {_type_name(raw)} {_short(raw)}"
+        raise SeedError(name, f"title: {why}")
+    if "publishedDateTime" not in record:
+        raise SeedError(name, "publishedDateTime: missing")
+    try:
+        published = parse_time(record["publishedDateTime"])
+    except ValueError as exc:
+        raise SeedError(name, f"publishedDateTime: {exc}") from None
+
+    original, web = record.get("originalUrl"), record.get("webUrl")
+    original_url, web_url = clean_url(original), clean_url(web)
+    for key, raw, url in (("originalUrl", original, original_url), ("webUrl", web, web_url)):
+        if raw is not None and url is None:
+            notes.append(f"{key}: not an absolute http(s) URL {_short(raw)}; ignored")
+    summary = record.get("excerpt")
+    summary_text = _text(summary) if summary is not None else ""
+    if summary_text is None:
+        notes.append(f"excerpt: expected text, got {_type_name(summary)}; ignored")
+        summary_text = ""
+
+    quality = None
+    if record.get("quality") is not None:
+        quality = _int(record["quality"])
+        if quality is None:
+            notes.append(f"quality: expected an integer, got {_short(record['quality'])}; "
+                         "treated as absent")
+    is_published = record.get("published")
+    if is_published is not None and not isinstance(is_published, bool):
+        notes.append(f"published: expected true or false, got {_short(is_published)}; "
+                     "treated as unpublished")
+        is_published = False
+
+    item = Item(
+        id=original_url or web_url or tag_id(authority, name),
+        link=web_url or original_url,
+        title=title,
+        summary=summary_text,
+        published=published,
+        quality=quality,
+        is_published=is_published,
+        type=_text(record.get("type")) or None,
+        topics=_topics(record.get("topics"), notes),
+        provider=_provider(record.get("provider")),
+        images=_images(record.get("images")),
+        related=_related(record.get("related")),
+        source=name,
+    )
+    return Normalized(item, notes)

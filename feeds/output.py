@@ -1,0 +1,113 @@
+"""Publish rendered files into the output folder safely (the other I/O edge).
+
+Readers and web servers may fetch a feed at any instant, so a file is replaced only by an
+atomic rename of a complete temporary file, and only when its bytes changed (an unchanged feed
+keeps its mtime, so HTTP validators and readers see nothing new). A manifest records which files
+feeds wrote, so a feed dropped from the config loses its files and nothing else is ever deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = ".feeds-manifest.json"
+TMP_SUFFIX = ".feeds-tmp"
+# Only names of this shape are ever deleted from output/ (besides our own temporaries).
+FEED_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(atom|rss)$")
+FILE_MODE = 0o644
+
+
+@dataclass(slots=True)
+class WriteResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one rename; a crash leaves the old file or the new one.
+
+    The temporary file is hidden and ends in ``.feeds-tmp``, so it is never mistaken for a feed
+    and the next run can clean it up.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), FILE_MODE)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it already holds exactly those bytes."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic(path, data)
+    return True
+
+
+def read_manifest(output: Path) -> set[str]:
+    """File names feeds wrote last time; a missing or damaged manifest means none."""
+    try:
+        data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
+        return {n for n in data.get("files", []) if isinstance(n, str) and FEED_FILE_RE.match(n)}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _write_manifest(output: Path, names: Iterable[str]) -> None:
+    data = json.dumps({"generator": "feeds", "files": sorted(set(names))}, indent=1) + "\n"
+    write_if_changed(output / MANIFEST, data.encode())
+
+
+def clean_temporaries(output: Path) -> list[str]:
+    """Delete temporary files a killed run left behind."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(output):
+            if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+    return removed
+
+
+def publish(output: Path, files: dict[str, bytes]) -> WriteResult:
+    """Make ``output`` hold exactly ``files`` among the files feeds manages.
+
+    The manifest is widened before new files appear and narrowed after stale ones are gone,
+    so a crash at any point never orphans a file feeds wrote.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    clean_temporaries(output)
+    old = read_manifest(output)
+    result = WriteResult()
+    if not set(files) <= old:
+        _write_manifest(output, old | set(files))
+    for name in sorted(files):
+        if write_if_changed(output / name, files[name]):
+            result.written.append(name)
+        else:
+            result.unchanged.append(name)
+    for name in sorted(old - set(files)):
+        with contextlib.suppress(FileNotFoundError):
+            (output / name).unlink()
+        result.removed.append(name)
+    _write_manifest(output, files)
+    return result

@@ -1,0 +1,105 @@
+"""The library API: seeds -> items -> per-feed selection -> rendered feeds -> output.
+
+The CLI and the daemon are thin layers over these functions, and tests call them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from feeds.config import Config
+from feeds.items import Item, normalize
+from feeds.output import WriteResult, publish
+from feeds.render import Rendered, render
+from feeds.seeds import SeedError, SeedFile, discover, read_seed
+from feeds.select import Selection, feeds_for, select
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A located message about one seed: ``error`` skipped it, ``warning`` repaired it."""
+
+    path: str
+    message: str
+    line: int | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The items read from a seeds folder and the problems met on the way."""
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+@dataclass(slots=True)
+class Report:
+    """What one run did, for the CLI summary and for tests."""
+
+    selections: list[Selection]
+    rendered: list[Rendered]
+    problems: list[Problem]
+    written: WriteResult | None = None
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def id_authority(config: Config) -> str:
+    """The domain used in ``tag:`` ids of seeds that have no URL."""
+    return urlsplit(config.site.url).hostname or "feeds.invalid"
+
+
+def load_seed(seed: SeedFile, authority: str) -> tuple[Item | None, list[Problem]]:
+    """One seed file as an item (or None) plus its located problems."""
+    display = str(seed.path)
+    try:
+        result = normalize(read_seed(seed), seed.name, authority)
+    except SeedError as exc:
+        return None, [Problem(display, exc.reason, exc.line)]
+    return result.item, [Problem(display, note, severity="warning") for note in result.notes]
+
+
+def load_items(seeds_dir: Path, authority: str = "feeds.invalid") -> Corpus:
+    """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception."""
+    corpus = Corpus()
+    for seed in discover(seeds_dir):
+        item, problems = load_seed(seed, authority)
+        if item is not None:
+            corpus.items.append(item)
+        corpus.problems.extend(problems)
+    return corpus
+
+
+def build(config: Config, items: Sequence[Item]) -> tuple[list[Selection], list[Rendered]]:
+    """Select and render every feed (pure: no I/O)."""
+    selections = [select(items, feed) for feed in feeds_for(config, items)]
+    rendered = [render(config.site, s.feed, s.items) for s in selections]
+    return selections, rendered
+
+
+def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
+    return {name: data for r in rendered for name, data in r.files.items()}
+
+
+def generate(config: Config, *, write: bool = True) -> Report:
+    """Run the whole pipeline once; with ``write=False`` nothing on disk changes."""
+    corpus = load_items(config.seeds, id_authority(config))
+    selections, rendered = build(config, corpus.items)
+    report = Report(selections, rendered, corpus.problems)
+    if write:
+        report.written = publish(config.output, all_files(rendered))
+    return report

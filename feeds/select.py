@@ -1,0 +1,85 @@
+"""Per-feed selection: which items a feed carries, in which order, and why the rest were dropped.
+
+Pure functions over :class:`~feeds.items.Item`; the counts feed the CLI summary so a user can
+see at a glance why a feed is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from feeds.config import Config, FeedConfig, slugify
+from feeds.items import Item
+
+# Drop reasons, in the order the filters apply.
+REASONS = ("off-topic", "low quality", "unpublished", "duplicate", "over the limit")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    feed: FeedConfig
+    items: tuple[Item, ...]
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def order_key(item: Item) -> tuple:
+    """Newest first; ties broken by id, then seed path, so the order never depends on disk order."""
+    return (-item.published.timestamp(), item.id, item.source)
+
+
+def _better(a: Item, b: Item) -> bool:
+    """Whether ``a`` should win over ``b`` among items sharing an id: best quality, then newest."""
+    qa = -1 if a.quality is None else a.quality
+    qb = -1 if b.quality is None else b.quality
+    if qa != qb:
+        return qa > qb
+    if a.published != b.published:
+        return a.published > b.published
+    return a.source < b.source
+
+
+def select(items: Iterable[Item], feed: FeedConfig) -> Selection:
+    """Apply one feed's filters to all items."""
+    dropped = dict.fromkeys(REASONS, 0)
+    wanted = {t.casefold() for t in feed.topics} if feed.topics is not None else None
+    best: dict[str, Item] = {}
+    for item in items:
+        if wanted is not None and not any(t.casefold() in wanted for t in item.topics):
+            dropped["off-topic"] += 1
+        elif (feed.missing_quality == "drop" if item.quality is None
+              else item.quality < feed.min_quality):
+            dropped["low quality"] += 1
+        elif item.is_published is False and not feed.include_unpublished:
+            dropped["unpublished"] += 1
+        else:
+            other = best.get(item.id)
+            if other is not None:
+                dropped["duplicate"] += 1
+                if not _better(item, other):
+                    continue
+            best[item.id] = item
+    ordered = sorted(best.values(), key=order_key)
+    dropped["over the limit"] = max(0, len(ordered) - feed.max_items)
+    return Selection(feed, tuple(ordered[: feed.max_items]), dropped)
+
+
+def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
+    """The configured feeds, plus one per topic found in the items when ``auto_topics`` is on.
+
+    A configured feed wins over an automatic one with the same slug.
+    """
+    if not config.auto_topics:
+        return config.feeds
+    taken = {f.slug.lower() for f in config.feeds}
+    auto: dict[str, FeedConfig] = {}
+    for topic in sorted({t for item in items for t in item.topics}, key=str.casefold):
+        slug = slugify(topic)
+        if not slug or slug in taken or slug in auto:
+            continue
+        auto[slug] = FeedConfig(
+            slug=slug, title=topic, description=f"{config.site.title}: {topic}",
+            topics=(topic,), min_quality=config.defaults.min_quality,
+            include_unpublished=config.defaults.include_unpublished,
+            max_items=config.defaults.max_items, missing_quality=config.defaults.missing_quality)
+    return config.feeds + tuple(auto.values())

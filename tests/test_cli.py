@@ -1,0 +1,82 @@
+"""The ``feeds`` command through click's CliRunner, and once as a real subprocess."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from feeds.cli import main
+from tests.conftest import Project
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_generate_prints_one_line_per_feed_with_drop_reasons(shipped: Path) -> None:
+    result = run("generate", "--config", str(shipped))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["ai", "machine-learning", "ai-in-healthcare",
+                                               "review"]
+    assert lines[0].split()[1:3] == ["0", "items"]
+    assert "3 low quality, 2 unpublished" in lines[0]
+    assert lines[3].split()[1] == "5" and lines[3].endswith("written")
+    again = run("generate", "--config", str(shipped))
+    assert all(ln.endswith("unchanged") for ln in again.stdout.splitlines())
+
+
+def test_skipped_seed_is_reported_and_strict_exits_2(project: Project) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.write_raw("sub/broken.md", "no front matter here\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 0
+    assert result.stderr.strip() == (
+        f"skipped: {project.seeds / 'sub/broken.md'}:1: "
+        "no front matter: the first line must be '---'")
+    assert (project.output / "all.atom").exists()
+    strict = run("generate", "--strict", "--config", str(project.config_path))
+    assert strict.exit_code == 2
+    assert "1 seed(s) skipped" in strict.stderr
+
+
+def test_config_error_exits_1_and_leaves_output_untouched(project: Project) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    assert run("generate", "--config", str(project.config_path)).exit_code == 0
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    project.configure([{"slug": "all", "title": "All", "min_quality": "high"}])
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 1
+    assert result.stderr == (f"feeds: config error: {project.config_path}: "
+                             "feeds[0].min_quality: expected an integer, got 'high'\n")
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    assert after == before
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = run("generate", "--config", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 1
+    assert "cannot read" in result.stderr
+
+
+def test_check_writes_nothing(project: Project) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run("check", "--config", str(project.config_path))
+    assert result.exit_code == 0
+    assert result.stdout.split()[:3] == ["all", "1", "items"]
+    assert not project.output.exists()
+
+
+def test_console_script_runs_from_the_config_folder(shipped: Path) -> None:
+    """As a user runs it: `feeds generate` in the folder holding config.yaml."""
+    exe = Path(sys.executable).with_name("feeds")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "feeds.cli"]
+    proc = subprocess.run([*cmd, "generate"], cwd=shipped.parent, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert (shipped.parent / "output" / "review.atom").exists()

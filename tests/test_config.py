@@ -1,0 +1,71 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from feeds.config import ConfigError, load_config, parse_config
+from tests.conftest import SITE
+
+
+def _parse(data: dict):
+    return parse_config({"site": SITE, **data}, Path("/srv/feeds/config.yaml"))
+
+
+def test_defaults_and_overrides_are_merged() -> None:
+    config = _parse({"defaults": {"min_quality": 30, "max_items": 10},
+                     "feeds": [{"slug": "ai", "title": "AI", "topics": ["AI"]},
+                               {"slug": "all", "title": "All", "min_quality": 0}]})
+    ai, everything = config.feeds
+    assert (ai.min_quality, ai.max_items, ai.topics) == (30, 10, ("AI",))
+    assert (everything.min_quality, everything.topics) == (0, None)
+    assert everything.description == "All"
+    assert config.seeds == Path("/srv/feeds/seeds")
+    assert config.output == Path("/srv/feeds/output")
+    assert config.site.url == "https://example.org/feeds/"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"feeds": [{"slug": "a", "title": "A"}, {"slug": "b", "title": "B"},
+                {"slug": "c", "title": "C", "min_quality": "high"}]},
+     "feeds[2].min_quality: expected an integer, got 'high'"),
+    ({"feeds": [{"slug": "a", "title": "A", "min_qualty": 3}]},
+     "feeds[0].min_qualty: unknown key (did you mean 'min_quality'?)"),
+    ({"defualts": {}}, "defualts: unknown key (did you mean 'defaults'?)"),
+    ({"feeds": [{"slug": "a", "title": "A"}, {"slug": "A", "title": "B"}]},
+     "feeds[1].slug: duplicate slug 'A'"),
+    ({"feeds": [{"slug": "../x", "title": "A"}]}, "feeds[0].slug: '../x' is not a file name"),
+    ({"feeds": [{"slug": "/etc/x", "title": "A"}]}, "feeds[0].slug: '/etc/x' is not"),
+    ({"feeds": [{"slug": "a/b", "title": "A"}]}, "feeds[0].slug: 'a/b' is not"),
+    ({"feeds": [{"slug": "", "title": "A"}]}, "feeds[0].slug: '' is not"),
+    ({"feeds": [{"title": "A"}]}, "feeds[0].slug: required key is missing"),
+    ({"defaults": {"missing_quality": "maybe"}}, "defaults.missing_quality: Input should be"),
+    ({"defaults": {"include_unpublished": "yes"}},
+     "defaults.include_unpublished: expected true or false, got 'yes'"),
+    ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),
+    ({"schedule": {"cron": "61 * * * *"}}, "schedule.cron: not a crontab expression"),
+])
+def test_errors_name_the_key_path(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _parse(data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_intervals() -> None:
+    assert _parse({"schedule": {"interval": "30s"}}).interval_seconds == 30
+    assert _parse({"schedule": {"interval": "1h"}}).interval_seconds == 3600
+    assert _parse({}).interval_seconds == 900
+
+
+def test_load_config_checks_folders_and_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"site": SITE}))
+    with pytest.raises(ConfigError, match=r"seeds: folder .* does not exist"):
+        load_config(path)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "output").write_text("a file")
+    with pytest.raises(ConfigError, match=r"output: .* is not a folder"):
+        load_config(path)
+    path.write_text("site: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:2: YAML error"):
+        load_config(path)

@@ -1,0 +1,107 @@
+"""End-to-end runs of the library API on the shipped seeds and on temporary projects."""
+
+from pathlib import Path
+
+from feeds.config import load_config
+from feeds.pipeline import generate
+from tests.conftest import Project, parse_feed, w3c_validate
+
+# The shipped seeds, newest first, by title start.
+SHIPPED_ORDER = [
+    "Deep learning tool predicts brain metastasis",     # 2024-03-13, q54, ML+AI
+    "AI can predict bone fractures",                    # 2022-05-06, q17, AI
+    "Researchers Present Global Effort",                # 2021-11-06, q35, ML+AI
+    "Combining cell engineering with machine learning",  # 2020-11-26, q51, ML+AI
+    "Scientists using AI to benefit cancer patients",   # 2020-07-29, q39, AI in Healthcare+AI
+]
+
+
+def _titles(path: Path) -> list[str]:
+    return [e.title for e in parse_feed(path.read_bytes()).entries]
+
+
+def _starts(titles: list[str]) -> list[str]:
+    return [next(s for s in SHIPPED_ORDER if t.startswith(s)) for t in titles]
+
+
+def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> None:
+    config = load_config(shipped)
+    report = generate(config)
+    out = config.output
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["ai-in-healthcare.atom", "ai-in-healthcare.rss", "ai.atom", "ai.rss",
+                     "machine-learning.atom", "machine-learning.rss", "review.atom", "review.rss"]
+    # All shipped seeds are unpublished: public feeds are empty, the review queue has all five.
+    for slug in ("ai", "machine-learning", "ai-in-healthcare"):
+        for ext in ("atom", "rss"):
+            assert _titles(out / f"{slug}.{ext}") == []
+    for ext in ("atom", "rss"):
+        assert _starts(_titles(out / f"review.{ext}")) == SHIPPED_ORDER
+    counts = {s.feed.slug: (len(s.items), s.dropped) for s in report.selections}
+    assert counts["ai"][1]["unpublished"] == 2 and counts["ai"][1]["low quality"] == 3
+    assert counts["review"][0] == 5
+    assert report.skipped == []
+    w3c_validate(sorted(p for p in out.iterdir() if p.suffix in (".atom", ".rss")))
+
+
+def test_second_run_leaves_every_file_byte_identical_with_same_mtime(shipped: Path) -> None:
+    config = load_config(shipped)
+    generate(config)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config.output.iterdir()}
+    report = generate(config)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config.output.iterdir()}
+    assert after == before
+    assert report.written is not None and report.written.written == []
+
+
+def test_seed_with_several_topics_is_in_each_topic_feed(project: Project) -> None:
+    project.seed("multi.md", title="Multi", topics=["AI", "Robots", "Space"],
+                 webUrl="https://news.example/multi")
+    project.seed("robots.md", title="Only robots", topics=["Robots"],
+                 webUrl="https://news.example/robots")
+    project.configure([{"slug": s.lower(), "title": s, "topics": [s]}
+                       for s in ("AI", "Robots", "Space", "Cooking")])
+    generate(load_config(project.config_path))
+    assert _titles(project.output / "ai.atom") == ["Multi"]
+    assert sorted(_titles(project.output / "robots.rss")) == ["Multi", "Only robots"]
+    assert _titles(project.output / "space.atom") == ["Multi"]
+    assert _titles(project.output / "cooking.atom") == []
+
+
+def test_a_bad_seed_is_skipped_and_the_rest_published(project: Project) -> None:
+    project.seed("good.md", title="Good one", webUrl="https://news.example/good")
+    project.write_raw("bad.md", "---\ntitle: [unclosed\n---\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    report = generate(load_config(project.config_path))
+    assert _titles(project.output / "all.atom") == ["Good one"]
+    assert [str(p) for p in report.skipped] == [
+        f"{project.seeds / 'bad.md'}:3: YAML error: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started on line 2)"]
+
+
+def test_duplicate_urls_across_seed_files_appear_once(project: Project) -> None:
+    project.seed("a.md", title="Weak copy", originalUrl="https://news.example/x", quality=10)
+    project.seed("b.md", title="Strong copy", originalUrl="https://news.example/x", quality=90)
+    project.configure([{"slug": "all", "title": "All"}])
+    report = generate(load_config(project.config_path))
+    assert _titles(project.output / "all.rss") == ["Strong copy"]
+    assert report.selections[0].dropped["duplicate"] == 1
+
+
+def test_removed_feed_loses_its_files(project: Project) -> None:
+    project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
+    project.configure([{"slug": "ai", "title": "AI"}, {"slug": "old", "title": "Old"}])
+    generate(load_config(project.config_path))
+    assert (project.output / "old.atom").exists()
+    project.configure([{"slug": "ai", "title": "AI"}])
+    report = generate(load_config(project.config_path))
+    assert report.written is not None and report.written.removed == ["old.atom", "old.rss"]
+    assert sorted(project.feed_files()) == ["ai.atom", "ai.rss"]
+
+
+def test_check_mode_writes_nothing(project: Project) -> None:
+    project.seed("a.md", title="A", webUrl="https://news.example/a")
+    project.configure([{"slug": "all", "title": "All"}])
+    report = generate(load_config(project.config_path), write=False)
+    assert len(report.selections[0].items) == 1
+    assert not project.output.exists()

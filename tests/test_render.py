@@ -1,0 +1,63 @@
+import datetime as dt
+
+from feeds.config import FeedConfig, Site
+from feeds.items import Item, Provider
+from feeds.render import render
+from tests.conftest import parse_feed
+
+SITE = Site(title="S", url="https://example.org/feeds/", description="S", author_name="Ed",
+            author_email="ed@example.org", language="en")
+FEED = FeedConfig(slug="ai", title="AI news", description="About AI", topics=("AI",))
+
+
+def _item(n: int, **kw: object) -> Item:
+    base = dict(id=f"https://news.example/{n}", link=f"https://news.example/{n}",
+                title=f"Story {n}", summary=f"Summary {n}",
+                published=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC), topics=("AI", "Robots"),
+                provider=Provider("Outlet", "news.example"), source=f"{n}.md")
+    return Item(**{**base, **kw})
+
+
+def test_atom_and_rss_carry_the_items_in_order() -> None:
+    items = (_item(3), _item(2))
+    files = render(SITE, FEED, items).files
+    atom, rss = parse_feed(files["ai.atom"]), parse_feed(files["ai.rss"])
+    for parsed in (atom, rss):
+        assert [e.title for e in parsed.entries] == ["Story 3", "Story 2"]
+        assert [e.link for e in parsed.entries] == ["https://news.example/3",
+                                                    "https://news.example/2"]
+        assert [t.term for t in parsed.entries[0].tags] == ["AI", "Robots"]
+        assert parsed.entries[0].summary == "Summary 3"
+    assert atom.feed.updated == "2024-01-03T08:00:00+00:00"
+    assert atom.entries[0].author == "Outlet"
+    assert atom.entries[0].id == "https://news.example/3"
+    assert {(ln.rel, ln.href) for ln in atom.feed.links} == {
+        ("self", "https://example.org/feeds/ai.atom"), ("alternate", "https://example.org/feeds/")}
+    assert rss.feed.link == "https://example.org/feeds/"
+    assert rss.feed.updated == "Wed, 03 Jan 2024 08:00:00 +0000"
+    assert rss.entries[0].published == "Wed, 03 Jan 2024 08:00:00 +0000"
+    assert b'<guid isPermaLink="true">https://news.example/3</guid>' in files["ai.rss"]
+    assert b'<atom:link href="https://example.org/feeds/ai.rss" rel="self"' in files["ai.rss"]
+
+
+def test_rendering_is_deterministic() -> None:
+    items = (_item(3), _item(2))
+    assert render(SITE, FEED, items).files == render(SITE, FEED, items).files
+
+
+def test_guid_is_not_a_permalink_when_the_id_is_not_the_link() -> None:
+    files = render(SITE, FEED, (_item(1, id="https://orig.example/1"),)).files
+    assert b'<guid isPermaLink="false">https://orig.example/1</guid>' in files["ai.rss"]
+
+
+def test_an_item_without_a_link_carries_its_text_as_content() -> None:
+    files = render(SITE, FEED, (_item(1, id="tag:example.org,2024:1.md", link=None),)).files
+    atom = parse_feed(files["ai.atom"])
+    assert atom.entries[0].content[0].value == "Summary 1"
+    assert parse_feed(files["ai.rss"]).entries[0].description == "Summary 1"
+
+
+def test_empty_feed_has_a_fixed_updated_time() -> None:
+    atom = parse_feed(render(SITE, FEED, ()).files["ai.atom"])
+    assert atom.entries == []
+    assert atom.feed.updated == "2000-01-01T00:00:00+00:00"

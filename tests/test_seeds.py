@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from feeds.seeds import SeedError, SeedFile, discover, front_matter, parse_record, read_seed
+
+
+def test_front_matter_is_between_the_first_two_dashes() -> None:
+    body, line = front_matter("---\ntitle: x\n---\nbody\n---\nmore\n", "s.md")
+    assert body == "title: x\n"
+    assert line == 2
+
+
+def test_crlf_and_bom_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "s.md"
+    path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n")
+    assert read_seed(SeedFile(path, "s.md")) == {"title": "x"}
+
+
+@pytest.mark.parametrize(("text", "reason", "line"), [
+    ("", "empty file", None),
+    ("title: x\n", "no front matter", 1),
+    ("---\ntitle: x\n", "never closed", 1),
+    ("---\ntitle: x\nexcerpt: [unclosed\n---\n", "YAML error", 4),
+    ("---\n- a\n- b\n---\n", "mapping of keys, got list", 2),
+    ("---\n---\n", "got empty", 2),
+])
+def test_broken_seeds_raise_a_located_error(text: str, reason: str, line: int | None) -> None:
+    with pytest.raises(SeedError) as info:
+        parse_record(text, "bad.md")
+    assert reason in info.value.reason
+    assert info.value.line == line
+    assert str(info.value).startswith("bad.md")
+
+
+def test_python_tags_are_refused() -> None:
+    with pytest.raises(SeedError, match="YAML error"):
+        parse_record("---\nx: !!python/object/apply:os.system ['true']\n---\n", "evil.md")
+
+
+def test_discover_is_recursive_sorted_and_filters_suffixes(tmp_path: Path) -> None:
+    for name in ["b.txt", "a/z.md", "a/y.yaml", "c.yml", "skip.json", ".hidden.md",
+                 ".cache/x.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("---\n---\n")
+    assert [s.name for s in discover(tmp_path)] == ["a/y.yaml", "a/z.md", "b.txt", "c.yml"]
+
+
+def test_unreadable_seed_is_a_seed_error(tmp_path: Path) -> None:
+    with pytest.raises(SeedError, match="cannot read"):
+        read_seed(SeedFile(tmp_path / "gone.md", "gone.md"))
+
+
+def test_non_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin.md"
+    path.write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    with pytest.raises(SeedError, match="not UTF-8: byte 0xe9") as info:
+        read_seed(SeedFile(path, "latin.md"))
+    assert info.value.line == 2

@@ -1,0 +1,77 @@
+import datetime as dt
+from pathlib import Path
+
+from feeds.config import FeedConfig, parse_config
+from feeds.items import Item
+from feeds.select import feeds_for, select
+from tests.conftest import SITE
+
+
+def item(id: str, day: int = 1, quality: int | None = 50, published: bool | None = True,
+         topics: tuple[str, ...] = ("AI",), source: str = "") -> Item:
+    return Item(id=id, link=id, title=id, summary="", quality=quality, is_published=published,
+                published=dt.datetime(2024, 1, day, tzinfo=dt.UTC), topics=topics,
+                source=source or id)
+
+
+def feed(**kw: object) -> FeedConfig:
+    return FeedConfig(**{"slug": "f", "title": "F", "description": "F", "topics": None, **kw})
+
+
+def ids(selection) -> list[str]:
+    return [i.id for i in selection.items]
+
+
+def test_topics_match_any_case_insensitively() -> None:
+    items = [item("a", topics=("ai",)), item("b", topics=("Robots", "AI")),
+             item("c", topics=("Robots",)), item("d", topics=())]
+    sel = select(items, feed(topics=("AI",)))
+    assert ids(sel) == ["a", "b"]
+    assert sel.dropped["off-topic"] == 2
+    assert len(select(items, feed()).items) == 4
+
+
+def test_quality_and_missing_quality() -> None:
+    items = [item("low", quality=10), item("ok", quality=40), item("none", quality=None)]
+    keep = select(items, feed(min_quality=40))
+    assert sorted(ids(keep)) == ["none", "ok"]
+    assert keep.dropped["low quality"] == 1
+    drop = select(items, feed(min_quality=40, missing_quality="drop"))
+    assert ids(drop) == ["ok"]
+    assert drop.dropped["low quality"] == 2
+
+
+def test_unpublished_only_when_asked() -> None:
+    items = [item("no", published=False), item("yes", published=True), item("old", published=None)]
+    sel = select(items, feed())
+    assert sorted(ids(sel)) == ["old", "yes"]
+    assert sel.dropped["unpublished"] == 1
+    assert len(select(items, feed(include_unpublished=True)).items) == 3
+
+
+def test_duplicates_keep_best_quality_then_newest() -> None:
+    items = [item("u", day=1, quality=30, source="1.md"),
+             item("u", day=2, quality=60, source="2.md"),
+             item("u", day=3, quality=60, source="3.md"), item("v", day=1)]
+    sel = select(items, feed())
+    assert [(i.id, i.source) for i in sel.items] == [("u", "3.md"), ("v", "v")]
+    assert sel.dropped["duplicate"] == 2
+
+
+def test_newest_first_stable_ties_and_limit() -> None:
+    items = [item("b", day=5), item("a", day=5), item("c", day=9), item("d", day=1)]
+    sel = select(items, feed(max_items=3))
+    assert ids(sel) == ["c", "a", "b"]
+    assert sel.dropped["over the limit"] == 1
+    assert ids(select(list(reversed(items)), feed(max_items=3))) == ids(sel)
+
+
+def test_auto_topics_add_a_feed_per_topic() -> None:
+    config = parse_config({"site": SITE, "auto_topics": True, "defaults": {"min_quality": 5},
+                           "feeds": [{"slug": "ai", "title": "Mine", "topics": ["AI"]}]},
+                          Path("/x/config.yaml"))
+    items = [item("a", topics=("AI", "AI in Healthcare")), item("b", topics=("Machine Learning",))]
+    feeds = feeds_for(config, items)
+    assert [f.slug for f in feeds] == ["ai", "ai-in-healthcare", "machine-learning"]
+    assert feeds[0].title == "Mine"
+    assert feeds[1].topics == ("AI in Healthcare",) and feeds[1].min_quality == 5
