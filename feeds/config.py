@@ -95,16 +95,25 @@ class ScheduleModel(_Model):
         return self
 
 
-class SelectionModel(_Model):
+class FeedSettingsModel(_Model):
     """Settings every feed has; ``defaults`` gives them, each feed may override any."""
 
     min_quality: StrictInt | None = None
     include_unpublished: StrictBool | None = None
     max_items: StrictInt | None = Field(default=None, ge=1, le=100_000)
     missing_quality: Literal["keep", "drop"] | None = None
+    content: Literal["full", "summary"] | None = None
+    max_related: StrictInt | None = Field(default=None, ge=0, le=100)
 
 
-class FeedModel(SelectionModel):
+class TextModel(_Model):
+    """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
+
+    max_title_length: StrictInt = Field(default=200, ge=10, le=10_000)
+    max_summary_length: StrictInt = Field(default=1000, ge=10, le=100_000)
+
+
+class FeedModel(FeedSettingsModel):
     slug: StrictStr
     title: StrictStr
     description: StrictStr | None = None
@@ -125,7 +134,8 @@ class ConfigModel(_Model):
     seeds: StrictStr = "seeds"
     output: StrictStr = "output"
     schedule: ScheduleModel = ScheduleModel()
-    defaults: SelectionModel = SelectionModel()
+    defaults: FeedSettingsModel = FeedSettingsModel()
+    text: TextModel = TextModel()
     feeds: list[FeedModel] = []
     auto_topics: StrictBool = False
 
@@ -161,6 +171,14 @@ class FeedConfig:
     include_unpublished: bool = False
     max_items: int = 50
     missing_quality: str = "keep"
+    content: str = "full"
+    max_related: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimits:
+    max_title_length: int = 200
+    max_summary_length: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +189,7 @@ class Config:
     output: Path
     feeds: tuple[FeedConfig, ...]
     defaults: FeedConfig
+    text: TextLimits
     auto_topics: bool
     interval_seconds: int | None
     cron: str | None
@@ -179,10 +198,9 @@ class Config:
 BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
 
 
-def _merge(base: FeedConfig, override: SelectionModel, **fields: Any) -> FeedConfig:
+def _merge(base: FeedConfig, override: FeedSettingsModel, **fields: Any) -> FeedConfig:
     values = {k: v for k, v in override.model_dump(
-        include={"min_quality", "include_unpublished", "max_items", "missing_quality"}).items()
-        if v is not None}
+        include=set(FeedSettingsModel.model_fields)).items() if v is not None}
     return FeedConfig(**{**{f: getattr(base, f) for f in base.__slots__}, **values, **fields})
 
 
@@ -272,6 +290,7 @@ def parse_config(data: Any, path: Path) -> Config:
         output=(base / model.output),
         feeds=feeds,
         defaults=defaults,
+        text=TextLimits(**model.text.model_dump()),
         auto_topics=model.auto_topics,
         interval_seconds=interval,
         cron=model.schedule.cron,

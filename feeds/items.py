@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 from dateutil import parser as dateparser
 
+from feeds.config import TextLimits
 from feeds.seeds import SeedError
-from feeds.text import clean_text, clean_url
+from feeds.text import clean_url, repair_text
 
 UTC = dt.UTC
 
@@ -57,6 +58,7 @@ class Item:
     title: str
     summary: str
     published: dt.datetime
+    updated: dt.datetime
     quality: int | None = None
     is_published: bool | None = None
     type: str | None = None
@@ -107,10 +109,10 @@ def parse_time(value: Any) -> dt.datetime:
         raise ValueError(f"date out of range: {_short(value)}") from None
 
 
-def _text(value: Any) -> str | None:
-    """Text from a scalar; numbers become their string form, containers are refused."""
+def _text(value: Any, limit: int | None = None) -> str | None:
+    """Repaired text from a scalar; numbers become their string form, containers are refused."""
     if isinstance(value, str):
-        return clean_text(value)
+        return repair_text(value, limit)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
@@ -151,7 +153,7 @@ def _images(value: Any) -> tuple[Image, ...]:
     return tuple(images)
 
 
-def _related(value: Any) -> tuple[Related, ...]:
+def _related(value: Any, limits: TextLimits) -> tuple[Related, ...]:
     if not isinstance(value, list):
         return ()
     out = []
@@ -159,7 +161,7 @@ def _related(value: Any) -> tuple[Related, ...]:
         if not isinstance(raw, dict):
             continue
         link = clean_url(raw.get("webUrl")) or clean_url(raw.get("originalUrl"))
-        title = _text(raw.get("title"))
+        title = _text(raw.get("title"), limits.max_title_length)
         if not link or not title:
             continue
         try:
@@ -167,7 +169,8 @@ def _related(value: Any) -> tuple[Related, ...]:
                 else None
         except ValueError:
             published = None
-        out.append(Related(title=title, link=link, summary=_text(raw.get("excerpt")) or "",
+        summary = _text(raw.get("excerpt"), limits.max_summary_length) or ""
+        out.append(Related(title=title, link=link, summary=summary,
                            provider=_provider(raw.get("provider")),
                            quality=_int(raw.get("quality")), published=published))
     return tuple(out)
@@ -195,14 +198,19 @@ def tag_id(authority: str, name: str) -> str:
     return f"tag:{authority},2024:{quote(name, safe='/')}"
 
 
-def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid") -> Normalized:
+DEFAULT_LIMITS = TextLimits()
+
+
+def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid",
+              limits: TextLimits = DEFAULT_LIMITS) -> Normalized:
     """Turn one raw seed record into an :class:`Item`.
 
     ``name`` is the seed's path relative to the seeds folder (used for messages and the
-    fallback id); ``authority`` is the domain used in that fallback ``tag:`` id.
+    fallback id); ``authority`` is the domain used in that fallback ``tag:`` id. Text is
+    repaired here, once, so every feed shows the same clean text.
     """
     notes: list[str] = []
-    title = _text(record.get("title"))
+    title = _text(record.get("title"), limits.max_title_length)
     if not title:
         raw = record.get("title")
         why = "missing" if raw is None else f"expected text, got {_type_name(raw)} {_short(raw)}"
@@ -220,7 +228,7 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
         if raw is not None and url is None:
             notes.append(f"{key}: not an absolute http(s) URL {_short(raw)}; ignored")
     summary = record.get("excerpt")
-    summary_text = _text(summary) if summary is not None else ""
+    summary_text = _text(summary, limits.max_summary_length) if summary is not None else ""
     if summary_text is None:
         notes.append(f"excerpt: expected text, got {_type_name(summary)}; ignored")
         summary_text = ""
@@ -237,19 +245,24 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
                      "treated as unpublished")
         is_published = False
 
+    related = _related(record.get("related"), limits)
+    # Seeds carry no modification time: an entry counts as updated when newer coverage of the
+    # story arrives, never when fields no reader sees (heat, secured) change.
+    updated = max([published, *(r.published for r in related if r.published)])
     item = Item(
         id=original_url or web_url or tag_id(authority, name),
         link=web_url or original_url,
         title=title,
         summary=summary_text,
         published=published,
+        updated=updated,
         quality=quality,
         is_published=is_published,
         type=_text(record.get("type")) or None,
         topics=_topics(record.get("topics"), notes),
         provider=_provider(record.get("provider")),
         images=_images(record.get("images")),
-        related=_related(record.get("related")),
+        related=related,
         source=name,
     )
     return Normalized(item, notes)

@@ -8,12 +8,17 @@ the same input always gives the same bytes and an unchanged feed is never rewrit
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 
 from feeds import __version__
 from feeds.config import FeedConfig, Site
+from feeds.content import entry_html, ranked_related
 from feeds.items import Item
 
 ATOM_TYPE = "application/atom+xml"
@@ -29,6 +34,26 @@ class Rendered:
 
     slug: str
     files: dict[str, bytes]
+
+
+class RelatedLinksExtension(BaseEntryExtension):
+    """Atom ``<link rel="related">`` elements for other outlets' coverage.
+
+    feedgen 1.0 drops every attribute but ``href`` from entry links (so a related link would
+    turn into a second alternate link, which Atom forbids); this extension writes them whole.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+        for attrs in self.links:
+            xml_elem("link", entry, **attrs)
+        return entry
+
+
+def _image_type(url: str) -> str | None:
+    return mimetypes.guess_type(urlsplit(url).path)[0]
 
 
 def file_names(slug: str) -> tuple[str, str]:
@@ -55,30 +80,47 @@ def _generator(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> FeedGen
     if site.language:
         fg.language(site.language)
     fg.generator("feeds", version=__version__)
-    fg.updated(max((i.published for i in items), default=EMPTY_FEED_UPDATED))
+    fg.updated(max((i.updated for i in items), default=EMPTY_FEED_UPDATED))
+    fg.load_extension("media")
+    # RSS <author> must be an e-mail address, so the outlet goes in dc:creator (RSS only:
+    # Atom has author/name).
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("related", BaseExtension, RelatedLinksExtension, atom=True, rss=False)
+    scheme = site.url + "topics/"
     for item in items:
-        _add_entry(fg, item)
+        _add_entry(fg, item, feed, scheme)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, item: Item) -> None:
+def _add_entry(fg: FeedGenerator, item: Item, feed: FeedConfig, scheme: str) -> None:
     entry = fg.add_entry(order="append")
     entry.guid(item.id, permalink=item.id == item.link)
     entry.title(item.title)
     if item.link:
-        entry.link(href=item.link, rel="alternate", type="text/html")
-        if item.summary:
-            entry.summary(item.summary)
-    else:
-        # Atom needs an alternate link or content; a link-less item carries its text as content.
-        entry.content(item.summary or item.title, type="text")
-        entry.description(item.summary or item.title)
+        entry.link(href=item.link, rel="alternate")
+    if item.summary:
+        entry.summary(item.summary)
+    if feed.content == "full" or not item.link:
+        # Atom needs content when there is no link; RSS gets it as content:encoded.
+        entry.content(entry_html(item, feed.content, feed.max_related), type="html")
     entry.published(item.published)
-    entry.updated(item.published)
+    entry.updated(item.updated)
     if item.provider:
         entry.author({"name": item.provider.name})
+        entry.dc.dc_creator(item.provider.name)
     for topic in item.topics:
-        entry.category(term=topic)
+        entry.category(term=topic, scheme=scheme, label=topic)
+    if item.images:
+        lead = item.images[0]
+        size = {"width": str(lead.width), "height": str(lead.height)} \
+            if lead.width and lead.height else {}
+        kind = _image_type(lead.url)
+        entry.media.content(url=lead.url, medium="image", group=None,
+                            **size, **({"type": kind} if kind else {}))
+        entry.media.thumbnail(url=lead.url, group=None, **size)
+    entry.related.links = [{"href": r.link, "rel": "related", "type": "text/html",
+                            "title": r.title}
+                           for r in ranked_related(item, feed.max_related)]
 
 
 def render(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> Rendered:

@@ -7,7 +7,7 @@ see at a glance why a feed is empty.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from feeds.config import Config, FeedConfig, slugify
 from feeds.items import Item
@@ -77,9 +77,6 @@ def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
         slug = slugify(topic)
         if not slug or slug in taken or slug in auto:
             continue
-        auto[slug] = FeedConfig(
-            slug=slug, title=topic, description=f"{config.site.title}: {topic}",
-            topics=(topic,), min_quality=config.defaults.min_quality,
-            include_unpublished=config.defaults.include_unpublished,
-            max_items=config.defaults.max_items, missing_quality=config.defaults.missing_quality)
+        auto[slug] = replace(config.defaults, slug=slug, title=topic,
+                             description=f"{config.site.title}: {topic}", topics=(topic,))
     return config.feeds + tuple(auto.values())

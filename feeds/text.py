@@ -6,8 +6,12 @@ serialise them, so one stray byte in one seed would otherwise cost a whole feed.
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlsplit
+
+import ftfy
+import nh3
 
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -22,6 +26,44 @@ def strip_illegal(value: str) -> str:
 def clean_text(value: str) -> str:
     """One line of readable text: illegal characters removed, whitespace collapsed."""
     return _SPACE.sub(" ", strip_illegal(value)).strip()
+
+
+def strip_tags(value: str) -> str:
+    """Plain text from text that may carry markup or entities (``&lt;b&gt;`` included).
+
+    Tags are removed by a real HTML parser (nh3); script and style contents go with them.
+    Done twice so markup hidden behind entities cannot survive as text a reader might render.
+    """
+    for _ in range(2):
+        if "<" not in value and "&" not in value:
+            break
+        value = html.unescape(nh3.clean(value, tags=set()))
+    return value
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cap ``text`` at ``limit`` characters, cutting at a word boundary and adding an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    if not text[len(cut)].isspace():  # the cut falls inside a word: back up to its start
+        space = cut.rfind(" ")
+        if space > limit // 2:
+            cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def repair_text(value: str, limit: int | None = None) -> str:
+    """Readable text from scraped text: mojibake fixed, markup and entities removed, one line.
+
+    Oversized input is cut before the expensive steps so a 5 MB field costs no more than a
+    page of text.
+    """
+    if limit is not None and len(value) > 4 * limit + 64:
+        value = value[: 4 * limit + 64]
+    value = ftfy.fix_text(value, uncurl_quotes=False, unescape_html=False)
+    text = clean_text(strip_tags(value))
+    return truncate(text, limit) if limit is not None else text
 
 
 def clean_url(value: object) -> str | None:

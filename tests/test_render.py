@@ -13,7 +13,8 @@ FEED = FeedConfig(slug="ai", title="AI news", description="About AI", topics=("A
 def _item(n: int, **kw: object) -> Item:
     base = dict(id=f"https://news.example/{n}", link=f"https://news.example/{n}",
                 title=f"Story {n}", summary=f"Summary {n}",
-                published=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC), topics=("AI", "Robots"),
+                published=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC),
+                updated=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC), topics=("AI", "Robots"),
                 provider=Provider("Outlet", "news.example"), source=f"{n}.md")
     return Item(**{**base, **kw})
 
@@ -53,7 +54,7 @@ def test_guid_is_not_a_permalink_when_the_id_is_not_the_link() -> None:
 def test_an_item_without_a_link_carries_its_text_as_content() -> None:
     files = render(SITE, FEED, (_item(1, id="tag:example.org,2024:1.md", link=None),)).files
     atom = parse_feed(files["ai.atom"])
-    assert atom.entries[0].content[0].value == "Summary 1"
+    assert atom.entries[0].content[0].value == "<p>Summary 1</p><p>Source: Outlet</p>"
     assert parse_feed(files["ai.rss"]).entries[0].description == "Summary 1"
 
 

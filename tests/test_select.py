@@ -9,9 +9,9 @@ from tests.conftest import SITE
 
 def item(id: str, day: int = 1, quality: int | None = 50, published: bool | None = True,
          topics: tuple[str, ...] = ("AI",), source: str = "") -> Item:
+    when = dt.datetime(2024, 1, day, tzinfo=dt.UTC)
     return Item(id=id, link=id, title=id, summary="", quality=quality, is_published=published,
-                published=dt.datetime(2024, 1, day, tzinfo=dt.UTC), topics=topics,
-                source=source or id)
+                published=when, updated=when, topics=topics, source=source or id)
 
 
 def feed(**kw: object) -> FeedConfig:
