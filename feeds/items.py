@@ -9,6 +9,7 @@ with a note saying so.
 from __future__ import annotations
 
 import datetime as dt
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,13 @@ from feeds.seeds import SeedError
 from feeds.text import clean_url, repair_text
 
 UTC = dt.UTC
+MAX_TOPICS = 50
+MAX_RELATED = 100
+# Related coverage moves an entry's `updated` only within this window after publication, so
+# a mistyped (far-future) related date cannot pin an entry to the top of readers' lists.
+RELATED_UPDATE_WINDOW = dt.timedelta(days=30)
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +91,13 @@ def _type_name(value: Any) -> str:
         type(value), type(value).__name__)
 
 
+# repr() of a YAML alias bomb is exponential; this one stops after a few elements and levels.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 3, 3, 40, 40
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return _REPR.repr(value)
 
 
 def parse_time(value: Any) -> dt.datetime:
@@ -138,8 +150,11 @@ def _provider(value: Any) -> Provider | None:
     return Provider(name, domain or None) if name else None
 
 
-def _images(value: Any) -> tuple[Image, ...]:
+def _images(value: Any, notes: list[str]) -> tuple[Image, ...]:
+    if value is None:
+        return ()
     if not isinstance(value, list):
+        notes.append(f"images: expected a list, got {_type_name(value)}; ignored")
         return ()
     images = []
     for raw in value:
@@ -153,11 +168,17 @@ def _images(value: Any) -> tuple[Image, ...]:
     return tuple(images)
 
 
-def _related(value: Any, limits: TextLimits) -> tuple[Related, ...]:
-    if not isinstance(value, list):
+def _related(value: Any, limits: TextLimits, notes: list[str]) -> tuple[Related, ...]:
+    if value is None:
         return ()
-    out = []
+    if not isinstance(value, list):
+        notes.append(f"related: expected a list, got {_type_name(value)}; ignored")
+        return ()
+    out: list[Related] = []
     for raw in value:
+        if len(out) == MAX_RELATED:
+            notes.append(f"related: more than {MAX_RELATED} entries; the rest ignored")
+            break
         if not isinstance(raw, dict):
             continue
         link = clean_url(raw.get("webUrl")) or clean_url(raw.get("originalUrl"))
@@ -187,10 +208,25 @@ def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
         return ()
     seen: dict[str, str] = {}
     for raw in value:
-        name = _text(raw)
+        name = _text(raw, 100)
         if name and name.casefold() not in seen:
+            if len(seen) == MAX_TOPICS:
+                notes.append(f"topics: more than {MAX_TOPICS}; the rest ignored")
+                break
             seen[name.casefold()] = name
     return tuple(seen.values())
+
+
+def _published_flag(value: Any, notes: list[str]) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, str | int) else None
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        notes.append(f"published: {_short(value)} read as {word in TRUE_WORDS}")
+        return word in TRUE_WORDS
+    notes.append(f"published: expected true or false, got {_short(value)}; "
+                 "treated as unpublished")
+    return False
 
 
 def tag_id(authority: str, name: str) -> str:
@@ -239,16 +275,14 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
         if quality is None:
             notes.append(f"quality: expected an integer, got {_short(record['quality'])}; "
                          "treated as absent")
-    is_published = record.get("published")
-    if is_published is not None and not isinstance(is_published, bool):
-        notes.append(f"published: expected true or false, got {_short(is_published)}; "
-                     "treated as unpublished")
-        is_published = False
+    is_published = _published_flag(record.get("published"), notes)
 
-    related = _related(record.get("related"), limits)
+    related = _related(record.get("related"), limits, notes)
     # Seeds carry no modification time: an entry counts as updated when newer coverage of the
     # story arrives, never when fields no reader sees (heat, secured) change.
-    updated = max([published, *(r.published for r in related if r.published)])
+    horizon = published + RELATED_UPDATE_WINDOW if published.year < 9999 else published
+    updated = max([published, *(r.published for r in related
+                                if r.published and r.published <= horizon)])
     item = Item(
         id=original_url or web_url or tag_id(authority, name),
         link=web_url or original_url,
@@ -261,7 +295,7 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
         type=_text(record.get("type")) or None,
         topics=_topics(record.get("topics"), notes),
         provider=_provider(record.get("provider")),
-        images=_images(record.get("images")),
+        images=_images(record.get("images"), notes),
         related=related,
         source=name,
     )

@@ -5,13 +5,14 @@ The CLI and the daemon are thin layers over these functions, and tests call them
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from feeds.config import Config
-from feeds.items import Item, normalize
+from feeds.config import Config, TextLimits
+from feeds.items import DEFAULT_LIMITS, Item, normalize
 from feeds.output import WriteResult, publish
 from feeds.render import Rendered, render
 from feeds.seeds import SeedError, SeedFile, discover, read_seed
@@ -63,30 +64,36 @@ def id_authority(config: Config) -> str:
     return urlsplit(config.site.url).hostname or "feeds.invalid"
 
 
-def load_seed(seed: SeedFile, authority: str) -> tuple[Item | None, list[Problem]]:
+def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
+              limits: TextLimits = DEFAULT_LIMITS) -> tuple[Item | None, list[Problem]]:
     """One seed file as an item (or None) plus its located problems."""
     display = str(seed.path)
     try:
-        result = normalize(read_seed(seed), seed.name, authority)
+        raw = read_seed(seed)
+        result = normalize(raw.record, seed.name, authority, limits)
     except SeedError as exc:
         return None, [Problem(display, exc.reason, exc.line)]
-    return result.item, [Problem(display, note, severity="warning") for note in result.notes]
+    notes = raw.notes + result.notes
+    return result.item, [Problem(display, note, severity="warning") for note in notes]
 
 
-def load_items(seeds_dir: Path, authority: str = "feeds.invalid") -> Corpus:
+def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
+               limits: TextLimits = DEFAULT_LIMITS) -> Corpus:
     """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception."""
     corpus = Corpus()
     for seed in discover(seeds_dir):
-        item, problems = load_seed(seed, authority)
+        item, problems = load_seed(seed, authority, limits)
         if item is not None:
             corpus.items.append(item)
         corpus.problems.extend(problems)
     return corpus
 
 
-def build(config: Config, items: Sequence[Item]) -> tuple[list[Selection], list[Rendered]]:
-    """Select and render every feed (pure: no I/O)."""
-    selections = [select(items, feed) for feed in feeds_for(config, items)]
+def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
+          ) -> tuple[list[Selection], list[Rendered]]:
+    """Select and render every feed (no I/O; ``now`` only holds back future-dated items)."""
+    now = now or dt.datetime.now(dt.UTC)
+    selections = [select(items, feed, now) for feed in feeds_for(config, items)]
     rendered = [render(config.site, s.feed, s.items) for s in selections]
     return selections, rendered
 
@@ -97,7 +104,7 @@ def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
 
 def generate(config: Config, *, write: bool = True) -> Report:
     """Run the whole pipeline once; with ``write=False`` nothing on disk changes."""
-    corpus = load_items(config.seeds, id_authority(config))
+    corpus = load_items(config.seeds, id_authority(config), config.text)
     selections, rendered = build(config, corpus.items)
     report = Report(selections, rendered, corpus.problems)
     if write:

@@ -8,16 +8,48 @@ where known, the line, so one bad seed becomes one located message instead of a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 SEED_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
+# A seed is one news item; anything this large is not one, and would only cost memory.
+MAX_SEED_BYTES = 16 * 1024 * 1024
 # The C loader is ~10x faster; both are "safe" (no arbitrary Python objects).
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class SeedLoader(SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, minus implicit timestamps, plus duplicate-key detection.
+
+    Dates stay strings so an impossible one (``2024-02-30``) becomes a message about the
+    ``publishedDateTime`` key rather than an exception inside the YAML library; duplicate keys
+    (which YAML forbids and PyYAML silently accepts) are reported.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict] = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != TIMESTAMP_TAG]
+        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key in seen:
+                    self.duplicates.append((str(key), key_node.start_mark.line))
+                seen.add(key)
+        return mapping
+
 
 
 class SeedError(Exception):
@@ -32,6 +64,14 @@ class SeedError(Exception):
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(slots=True)
+class RawSeed:
+    """A parsed front-matter mapping and notes about what was repaired on the way."""
+
+    record: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +120,40 @@ def front_matter(text: str, name: str) -> tuple[str, int]:
     raise SeedError(name, "front matter is never closed: no second '---' line", start)
 
 
-def decode(data: bytes, name: str) -> str:
-    """Seed bytes as text: UTF-8 (a byte-order mark is dropped)."""
+def decode(data: bytes, name: str, notes: list[str] | None = None) -> str:
+    """Seed bytes as text: UTF-8 (a byte-order mark is dropped), repaired where possible.
+
+    Binary files are refused. Text that is not UTF-8 is read as Windows-1252 (the usual
+    legacy encoding of scraped pages) when it has no valid multi-byte UTF-8 at all, otherwise
+    as UTF-8 with the damaged bytes replaced; either way a note says so.
+    """
+    if b"\0" in data:
+        offset = data.index(b"\0")
+        raise SeedError(name, f"binary file: NUL byte at offset {offset}",
+                        data.count(b"\n", 0, offset) + 1)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SeedError(name, f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}",
-                        line) from None
+        where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        replaced = data.decode("utf-8-sig", errors="replace")
+        if any(ord(ch) > 0x7F and ch != "\ufffd" for ch in replaced):
+            text, how = replaced, "invalid bytes replaced"
+        else:
+            try:
+                text, how = data.decode("cp1252"), "read as Windows-1252"
+            except UnicodeDecodeError:
+                text, how = data.decode("latin-1"), "read as Latin-1"
+        if notes is not None:
+            notes.append(f"not UTF-8 ({where}): {how}")
+        return text
 
 
-def parse_record(text: str, name: str) -> dict[str, Any]:
+def parse_record(text: str, name: str) -> RawSeed:
     """Parse a seed's text into its front-matter mapping."""
     body, first_line = front_matter(text, name)
+    loader = SeedLoader(body)
     try:
-        record = yaml.load(body, Loader=SafeLoader)
+        record = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else None
@@ -104,25 +163,39 @@ def parse_record(text: str, name: str) -> dict[str, Any]:
         raise SeedError(name, f"YAML error: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise SeedError(name, f"YAML error: {exc}", first_line) from None
+    except RecursionError:
+        raise SeedError(name, "YAML error: nested too deeply", first_line) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. an explicit bad !!timestamp
+        raise SeedError(name, f"YAML error: {exc}", first_line) from None
+    finally:
+        loader.dispose()
     if not isinstance(record, dict):
         kind = "empty" if record is None else type(record).__name__
         raise SeedError(name, f"front matter must be a mapping of keys, got {kind}", first_line)
-    return record
+    notes = [f"{key}: duplicate key on line {first_line + line}; the last value is used"
+             for key, line in loader.duplicates]
+    return RawSeed(record, notes)
 
 
-def read_seed(seed: SeedFile) -> dict[str, Any]:
+def read_seed(seed: SeedFile) -> RawSeed:
     """Read and parse one seed file; every failure is a :class:`SeedError`."""
     try:
-        data = seed.path.read_bytes()
+        # O_NONBLOCK: a FIFO named like a seed must not hang the run on open().
+        fd = os.open(seed.path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise SeedError(seed.name, "not a regular file")
+            if info.st_size > MAX_SEED_BYTES:
+                raise SeedError(seed.name, f"too large: {info.st_size} bytes "
+                                f"(the limit is {MAX_SEED_BYTES})")
+            data = fh.read(MAX_SEED_BYTES + 1)
+    except FileNotFoundError:
+        raise SeedError(seed.name, "cannot read: the file vanished (deleted while reading)") \
+            from None
     except OSError as exc:
         raise SeedError(seed.name, f"cannot read: {exc.strerror or exc}") from None
-    return parse_record(decode(data, seed.name), seed.name)
-
-
-def iter_records(root: Path) -> Iterator[tuple[SeedFile, dict[str, Any] | SeedError]]:
-    """Each seed under ``root`` with its record, or the error that stopped it."""
-    for seed in discover(root):
-        try:
-            yield seed, read_seed(seed)
-        except SeedError as exc:
-            yield seed, exc
+    notes: list[str] = []
+    raw = parse_record(decode(data, seed.name, notes), seed.name)
+    raw.notes[:0] = notes
+    return raw

@@ -6,6 +6,7 @@ see at a glance why a feed is empty.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -13,7 +14,12 @@ from feeds.config import Config, FeedConfig, slugify
 from feeds.items import Item
 
 # Drop reasons, in the order the filters apply.
-REASONS = ("off-topic", "low quality", "unpublished", "duplicate", "over the limit")
+REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate",
+           "over the limit")
+# Items dated further ahead than this are held back until their time comes (a scheduled
+# story, or a typo like 2204): otherwise they would sit on top of every reader's list. The
+# grace absorbs clock skew and local times written without a zone.
+FUTURE_GRACE = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +45,10 @@ def _better(a: Item, b: Item) -> bool:
     return a.source < b.source
 
 
-def select(items: Iterable[Item], feed: FeedConfig) -> Selection:
-    """Apply one feed's filters to all items."""
+def select(items: Iterable[Item], feed: FeedConfig, now: dt.datetime | None = None) -> Selection:
+    """Apply one feed's filters to all items; ``now`` (default: the clock) bounds future dates."""
     dropped = dict.fromkeys(REASONS, 0)
+    horizon = (now or dt.datetime.now(dt.UTC)) + FUTURE_GRACE
     wanted = {t.casefold() for t in feed.topics} if feed.topics is not None else None
     best: dict[str, Item] = {}
     for item in items:
@@ -52,6 +59,8 @@ def select(items: Iterable[Item], feed: FeedConfig) -> Selection:
             dropped["low quality"] += 1
         elif item.is_published is False and not feed.include_unpublished:
             dropped["unpublished"] += 1
+        elif item.published > horizon:
+            dropped["future-dated"] += 1
         else:
             other = best.get(item.id)
             if other is not None:

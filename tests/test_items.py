@@ -11,7 +11,7 @@ UTC = dt.UTC
 
 
 def _shipped(name: str):
-    return normalize(read_seed(SeedFile(SHIPPED / name, name)), name).item
+    return normalize(read_seed(SeedFile(SHIPPED / name, name)).record, name).item
 
 
 def test_shipped_seed_is_fully_normalized() -> None:
@@ -83,7 +83,11 @@ def test_repairable_fields_are_repaired_with_a_note() -> None:
     item = result.item
     assert item.quality is None
     assert item.topics == ("AI",)
-    assert item.is_published is False
+    assert item.is_published is True
     assert item.link is None
     assert any(n.startswith("quality:") for n in result.notes)
     assert any(n.startswith("webUrl:") for n in result.notes)
+    assert "published: 'yes' read as True" in result.notes
+    odd = normalize({"title": "t", "publishedDateTime": "2024-01-01", "published": "maybe"},
+                    "s.md")
+    assert odd.item.is_published is False

@@ -14,7 +14,7 @@ def test_front_matter_is_between_the_first_two_dashes() -> None:
 def test_crlf_and_bom_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "s.md"
     path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n")
-    assert read_seed(SeedFile(path, "s.md")) == {"title": "x"}
+    assert read_seed(SeedFile(path, "s.md")).record == {"title": "x"}
 
 
 @pytest.mark.parametrize(("text", "reason", "line"), [
@@ -51,9 +51,31 @@ def test_unreadable_seed_is_a_seed_error(tmp_path: Path) -> None:
         read_seed(SeedFile(tmp_path / "gone.md", "gone.md"))
 
 
-def test_non_utf8_names_the_byte(tmp_path: Path) -> None:
+def test_latin1_is_read_as_windows_1252_with_a_note(tmp_path: Path) -> None:
     path = tmp_path / "latin.md"
-    path.write_bytes(b"---\ntitle: caf\xe9\n---\n")
-    with pytest.raises(SeedError, match="not UTF-8: byte 0xe9") as info:
-        read_seed(SeedFile(path, "latin.md"))
-    assert info.value.line == 2
+    path.write_bytes(b"---\ntitle: caf\xe9 \x93quoted\x94\n---\n")
+    raw = read_seed(SeedFile(path, "latin.md"))
+    assert raw.record == {"title": "café “quoted”"}
+    assert raw.notes == ["not UTF-8 (byte 0xe9 at offset 14): read as Windows-1252"]
+
+
+def test_damaged_utf8_keeps_the_good_text(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.md"
+    path.write_bytes("---\ntitle: naïve ".encode() + b"\xff end\n---\n")
+    raw = read_seed(SeedFile(path, "damaged.md"))
+    assert raw.record == {"title": "naïve \ufffd end"}
+    assert raw.notes[0].endswith("invalid bytes replaced")
+
+
+def test_binary_garbage_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bin.md"
+    path.write_bytes(b"---\ntitle: x\n\x00\x01\x02---\n")
+    with pytest.raises(SeedError, match="binary file: NUL byte at offset 13"):
+        read_seed(SeedFile(path, "bin.md"))
+
+
+def test_dates_stay_text_and_duplicate_keys_are_noted() -> None:
+    raw = parse_record("---\ntitle: a\npublishedDateTime: 2024-02-30T10:00:00Z\ntitle: b\n---\n",
+                       "dup.md")
+    assert raw.record == {"title": "b", "publishedDateTime": "2024-02-30T10:00:00Z"}
+    assert raw.notes == ["title: duplicate key on line 4; the last value is used"]

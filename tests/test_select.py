@@ -75,3 +75,13 @@ def test_auto_topics_add_a_feed_per_topic() -> None:
     assert [f.slug for f in feeds] == ["ai", "ai-in-healthcare", "machine-learning"]
     assert feeds[0].title == "Mine"
     assert feeds[1].topics == ("AI in Healthcare",) and feeds[1].min_quality == 5
+
+
+def test_future_dated_items_wait_for_their_time() -> None:
+    items = [item("soon", day=10), item("later", day=20)]
+    now = dt.datetime(2024, 1, 9, 12, tzinfo=dt.UTC)
+    sel = select(items, feed(), now)
+    assert ids(sel) == ["soon"]  # within the one-day grace
+    assert sel.dropped["future-dated"] == 1
+    assert ids(select(items, feed(), dt.datetime(2024, 1, 19, 12, tzinfo=dt.UTC))) == [
+        "later", "soon"]
