@@ -72,11 +72,12 @@ def _generator(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> FeedGen
     fg.title(feed.title)
     fg.subtitle(feed.description)
     fg.description(feed.description)
-    if site.author_name:
-        fg.author({"name": site.author_name, **({"email": site.author_email}
-                                                if site.author_email else {})})
-        if site.author_email:
-            fg.managingEditor(f"{site.author_email} ({site.author_name})")
+    # Atom requires an author for every entry; a feed-level one covers entries whose outlet
+    # is unknown, so the site title stands in when no author is configured.
+    author = site.author_name or site.title
+    fg.author({"name": author, **({"email": site.author_email} if site.author_email else {})})
+    if site.author_email:
+        fg.managingEditor(f"{site.author_email} ({author})")
     if site.language:
         fg.language(site.language)
     fg.generator("feeds", version=__version__)

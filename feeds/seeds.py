@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from feeds.text import repair_for_yaml
+
 SEED_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
 # A seed is one news item; anything this large is not one, and would only cost memory.
 MAX_SEED_BYTES = 16 * 1024 * 1024
@@ -57,7 +59,7 @@ class SeedError(Exception):
 
     def __init__(self, path: str, reason: str, line: int | None = None) -> None:
         self.path = path
-        self.reason = reason
+        self.reason = " ".join(reason.split())  # always one line
         self.line = line
         super().__init__(self.location + ": " + reason)
 
@@ -196,6 +198,9 @@ def read_seed(seed: SeedFile) -> RawSeed:
     except OSError as exc:
         raise SeedError(seed.name, f"cannot read: {exc.strerror or exc}") from None
     notes: list[str] = []
-    raw = parse_record(decode(data, seed.name, notes), seed.name)
+    text, removed = repair_for_yaml(decode(data, seed.name, notes))
+    if removed:
+        notes.append(f"{removed} control character(s) repaired or removed")
+    raw = parse_record(text, seed.name)
     raw.notes[:0] = notes
     return raw

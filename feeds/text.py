@@ -16,11 +16,28 @@ import nh3
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
+# What a YAML stream may not contain (PyYAML's reader refuses the whole document).
+_YAML_UNACCEPTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def strip_illegal(value: str) -> str:
     """Remove characters that cannot appear in an XML 1.0 document."""
     return _ILLEGAL.sub("", value)
+
+
+def repair_for_yaml(text: str) -> tuple[str, int]:
+    """Text a YAML parser accepts, and how many characters were repaired or removed.
+
+    Mojibake is fixed first (its C1 characters are what often trips the parser), then the
+    remaining control characters are removed: one stray byte must not cost the whole seed.
+    """
+    count = len(_YAML_UNACCEPTABLE.findall(text))
+    if not count:
+        return text, 0
+    text = ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False,
+                         fix_line_breaks=False, normalization=None)
+    return _YAML_UNACCEPTABLE.sub("", text), count
 
 
 def clean_text(value: str) -> str:
