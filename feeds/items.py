@@ -21,6 +21,7 @@ from feeds.seeds import SeedError
 from feeds.text import clean_url, repair_text
 
 UTC = dt.UTC
+MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_TOPICS = 50
 MAX_RELATED = 100
 # Related coverage moves an entry's `updated` only within this window after publication, so
@@ -116,9 +117,13 @@ def parse_time(value: Any) -> dt.datetime:
     if when.tzinfo is None or when.utcoffset() is None:
         when = when.replace(tzinfo=UTC)
     try:
-        return when.astimezone(UTC)
+        when = when.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValueError(f"date out of range: {_short(value)}") from None
+    if not MIN_YEAR <= when.year <= MAX_YEAR:
+        # RSS dates need four-digit years; nothing before 1900 is news.
+        raise ValueError(f"year {when.year} is out of range ({MIN_YEAR}-{MAX_YEAR})")
+    return when
 
 
 def _text(value: Any, limit: int | None = None) -> str | None:
@@ -280,7 +285,7 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
     related = _related(record.get("related"), limits, notes)
     # Seeds carry no modification time: an entry counts as updated when newer coverage of the
     # story arrives, never when fields no reader sees (heat, secured) change.
-    horizon = published + RELATED_UPDATE_WINDOW if published.year < 9999 else published
+    horizon = published + RELATED_UPDATE_WINDOW
     updated = max([published, *(r.published for r in related
                                 if r.published and r.published <= horizon)])
     item = Item(

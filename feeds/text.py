@@ -7,8 +7,9 @@ serialise them, so one stray byte in one seed would otherwise cost a whole feed.
 from __future__ import annotations
 
 import html
+import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import ftfy
 import nh3
@@ -83,11 +84,30 @@ def repair_text(value: str, limit: int | None = None) -> str:
     return truncate(text, limit) if limit is not None else text
 
 
-def clean_url(value: object) -> str | None:
-    """An absolute http(s) URL with surrounding whitespace removed, or None.
+_HOST = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 
-    Anything else (``javascript:``, ``data:``, relative paths, no host) must never reach a
-    reader, who would follow it with one click.
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# Characters a URL path may carry as they are (RFC 3986 pchar, "/" and escapes); a query
+# or fragment may also carry "?".
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def clean_url(value: object) -> str | None:
+    """An absolute ASCII http(s) URL, or None.
+
+    Surrounding whitespace is trimmed; an IRI becomes a URL (IDNA host, percent-encoded
+    path), as RSS and Atom links require. Anything else (``javascript:``, ``data:``,
+    relative paths, no host, spaces inside) must never reach a reader, who would follow it
+    with one click.
     """
     if not isinstance(value, str):
         return None
@@ -96,8 +116,21 @@ def clean_url(value: object) -> str | None:
         return None
     try:
         parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
         return None
-    return url
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        netloc = host if port is None else f"{host}:{port}"
+    if not _HOST.match(host) and not _is_ip(host):
+        return None
+    return urlunsplit((scheme, netloc, quote(parts.path, safe=_PATH_SAFE),
+                       quote(parts.query, safe=_QUERY_SAFE),
+                       quote(parts.fragment, safe=_QUERY_SAFE)))

@@ -70,6 +70,7 @@ def test_times_are_timezone_aware_utc(value: object, expected: dt.datetime) -> N
     ({"title": "t"}, "publishedDateTime: missing"),
     ({"title": "t", "publishedDateTime": "yesterday"}, "not an ISO 8601 date"),
     ({"title": "t", "publishedDateTime": 1700000000}, "expected an ISO 8601 date"),
+    ({"title": "t", "publishedDateTime": "0120-03-27"}, r"year 120 is out of range \(1900-9998\)"),
 ])
 def test_unrepairable_records_name_the_key(record: dict, message: str) -> None:
     with pytest.raises(SeedError, match=message):

@@ -41,6 +41,14 @@ def test_strip_illegal_removes_surrogates() -> None:
     ("/relative/path", None),
     ("https://", None),
     ("ftp://example.org/file", None),
+    ("HTTPS://bücher.example/straße?q=ü", "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC"),
+    ('https://example.org/"<a>"', "https://example.org/%22%3Ca%3E%22"),
+    ("https://example.org/a b", None),
+    ("http://example.org:99999/", None),
+    ('https://exa"mple.org/', None),
+    ("https://\u00a0ut.example/", None),
+    ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+    ("https://example.org/a[1]?b=[2]#c#d", "https://example.org/a%5B1%5D?b=%5B2%5D#c%23d"),
     (42, None),
 ])
 def test_clean_url(raw: object, expected: str | None) -> None:
