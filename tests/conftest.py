@@ -48,7 +48,8 @@ class Project:
         self.seeds.mkdir()
 
     def configure(self, feeds: list[dict], **extra: object) -> Path:
-        data = {"site": SITE, "seeds": "seeds", "output": "output", "feeds": feeds, **extra}
+        data = {"site": SITE, "seeds": "seeds", "output": "output", "feeds": feeds}
+        data.update(extra)
         self.config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         return self.config_path
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from feeds.cli import main
@@ -80,3 +81,26 @@ def test_console_script_runs_from_the_config_folder(shipped: Path) -> None:
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""})
     assert proc.returncode == 0, proc.stderr
     assert (shipped.parent / "output" / "review.atom").exists()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"feeds": [{"slug": "all", "title": "All", "max_item": 3}]},
+     "feeds[0].max_item: unknown key (did you mean 'max_items'?)"),
+    ({"feeds": [{"slug": "../escape", "title": "All"}]}, "feeds[0].slug: '../escape' is not"),
+    ({"feeds": [{"slug": "all", "title": "All"}, {"slug": "all", "title": "Again"}]},
+     "feeds[1].slug: duplicate slug 'all'"),
+    ({"seeds": "no-such-folder"}, "seeds: folder"),
+    ({"output": "config.yaml"}, "output: "),
+])
+def test_config_errors_exit_1_without_touching_output(project: Project, change: dict,
+                                                       message: str) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    assert run("generate", "--config", str(project.config_path)).exit_code == 0
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    project.configure(**{"feeds": [{"slug": "all", "title": "All"}], **change})
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 1
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    assert after == before
