@@ -1,7 +1,7 @@
 """The ``feeds`` command: a thin click layer over :mod:`feeds.pipeline`.
 
-Exit codes: 0 success, 1 unusable config (nothing written), 2 with ``--strict`` when any seed
-was skipped.
+Exit codes: 0 success, 1 unusable config or seeds folder (nothing written), 2 with
+``--strict`` when any seed was skipped, 3 when another feeds process writes the same output.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import click
 
 from feeds import __version__
 from feeds.config import Config, ConfigError, load_config
+from feeds.lock import OutputBusy
 from feeds.pipeline import Report, generate
+from feeds.seeds import SeedsUnavailable
 from feeds.select import REASONS
 
-EXIT_CONFIG = 1
+EXIT_CONFIG = 1  # also: the seeds folder cannot be read
 EXIT_STRICT = 2
+EXIT_BUSY = 3
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
@@ -51,6 +54,17 @@ def _summary(report: Report) -> None:
         click.echo(f"{label}: {problem}", err=True)
 
 
+def _run(config: Config, write: bool) -> Report:
+    try:
+        return generate(config, write=write)
+    except SeedsUnavailable as exc:
+        click.echo(f"feeds: seeds folder unavailable: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    except OutputBusy as exc:
+        click.echo(f"feeds: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+
+
 def _finish(report: Report, strict: bool) -> None:
     _summary(report)
     if strict and report.skipped:
@@ -69,7 +83,7 @@ def main() -> None:
 @strict_option
 def generate_cmd(config_path: Path, strict: bool) -> None:
     """Read the seeds and write every configured feed into the output folder."""
-    _finish(generate(_load(config_path)), strict)
+    _finish(_run(_load(config_path), write=True), strict)
 
 
 @main.command("check")
@@ -77,7 +91,7 @@ def generate_cmd(config_path: Path, strict: bool) -> None:
 @strict_option
 def check_cmd(config_path: Path, strict: bool) -> None:
     """Like generate, but write nothing: validate the config and every seed."""
-    _finish(generate(_load(config_path), write=False), strict)
+    _finish(_run(_load(config_path), write=False), strict)
 
 
 if __name__ == "__main__":  # pragma: no cover

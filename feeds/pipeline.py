@@ -5,6 +5,7 @@ The CLI and the daemon are thin layers over these functions, and tests call them
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,25 +13,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from feeds.config import Config, TextLimits
+from feeds.incremental import SeedIndex
 from feeds.items import DEFAULT_LIMITS, Item, normalize
+from feeds.lock import OutputLock
 from feeds.output import WriteResult, publish
+from feeds.problems import Problem
 from feeds.render import Rendered, render
-from feeds.seeds import SeedError, SeedFile, discover, read_seed
+from feeds.seeds import SeedError, SeedFile, read_seed
 from feeds.select import Selection, feeds_for, select
 
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A located message about one seed: ``error`` skipped it, ``warning`` repaired it."""
-
-    path: str
-    message: str
-    line: int | None = None
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+__all__ = ["Corpus", "Problem", "Report", "build", "generate", "load_items", "load_seed"]
 
 
 @dataclass(slots=True)
@@ -79,14 +71,13 @@ def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
 
 def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
                limits: TextLimits = DEFAULT_LIMITS) -> Corpus:
-    """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception."""
-    corpus = Corpus()
-    for seed in discover(seeds_dir):
-        item, problems = load_seed(seed, authority, limits)
-        if item is not None:
-            corpus.items.append(item)
-        corpus.problems.extend(problems)
-    return corpus
+    """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception.
+
+    Raises SeedsUnavailable when the folder itself cannot be listed.
+    """
+    index = SeedIndex(authority, limits)
+    index.refresh(seeds_dir, load_seed)
+    return Corpus(index.items(), index.problems())
 
 
 def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
@@ -103,10 +94,14 @@ def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
 
 
 def generate(config: Config, *, write: bool = True) -> Report:
-    """Run the whole pipeline once; with ``write=False`` nothing on disk changes."""
-    corpus = load_items(config.seeds, id_authority(config), config.text)
-    selections, rendered = build(config, corpus.items)
-    report = Report(selections, rendered, corpus.problems)
-    if write:
-        report.written = publish(config.output, all_files(rendered))
+    """Run the whole pipeline once; with ``write=False`` nothing on disk changes.
+
+    Writing takes the output folder's lock first (OutputBusy if a daemon holds it).
+    """
+    with OutputLock(config.output) if write else contextlib.nullcontext():
+        corpus = load_items(config.seeds, id_authority(config), config.text)
+        selections, rendered = build(config, corpus.items)
+        report = Report(selections, rendered, corpus.problems)
+        if write:
+            report.written = publish(config.output, all_files(rendered))
     return report

@@ -78,26 +78,56 @@ class RawSeed:
 
 @dataclass(frozen=True, slots=True)
 class SeedFile:
-    """A seed found on disk; ``name`` is its path relative to the seeds folder (POSIX style)."""
+    """A seed found on disk; ``name`` is its path relative to the seeds folder (POSIX style).
+
+    ``mtime_ns`` and ``size`` identify this version of the file for incremental reloads
+    (-1 when the file could not be stat'ed; reading it will then say why).
+    """
 
     path: Path
     name: str
+    mtime_ns: int = -1
+    size: int = -1
+
+
+class SeedsUnavailable(Exception):
+    """The seeds folder itself cannot be listed: a run must not mistake that for 'no seeds'."""
 
 
 def discover(root: Path) -> list[SeedFile]:
     """Every seed file under ``root``, recursively, sorted by relative name.
 
     Symlinked directories are not followed (a link loop must not hang a run); hidden files and
-    folders (editor swap files, our own cache) are skipped.
+    folders (editor swap files, our own cache) are skipped. A folder that cannot be listed
+    raises :class:`SeedsUnavailable`, since silently missing seeds would empty feeds.
     """
     found: list[SeedFile] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for fname in filenames:
-            if fname.startswith(".") or os.path.splitext(fname)[1].lower() not in SEED_SUFFIXES:
+    pending = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            raise SeedsUnavailable(f"cannot list {folder}: {exc.strerror or exc}") from None
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            full = Path(dirpath, fname)
-            found.append(SeedFile(full, full.relative_to(root).as_posix()))
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                continue
+            if os.path.splitext(entry.name)[1].lower() not in SEED_SUFFIXES:
+                continue
+            try:
+                info = entry.stat()
+                mtime_ns, size = info.st_mtime_ns, info.st_size
+            except OSError:
+                mtime_ns = size = -1
+            found.append(SeedFile(Path(entry.path), prefix + entry.name, mtime_ns, size))
     found.sort(key=lambda s: s.name)
     return found
 

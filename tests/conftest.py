@@ -13,6 +13,8 @@ import feedparser
 import pytest
 import yaml
 
+from feeds.lock import LOCK_NAME
+
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_SEEDS = REPO / "seeds"
 VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", REPO.parent / "shared/tools/w3c-validate"))
@@ -99,6 +101,12 @@ def w3c_validate(paths: list[Path]) -> str:
     assert proc.returncode == 0, "W3C validator errors:\n" + "\n".join(problems or [
         proc.stdout, proc.stderr])
     return proc.stdout
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every published file's bytes and mtime (the writer's lock file is runtime state)."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.name != LOCK_NAME}
 
 
 def dedent(text: str) -> str:

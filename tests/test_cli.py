@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from feeds.cli import main
-from tests.conftest import Project
+from tests.conftest import Project, snapshot
 
 
 def run(*args: str):
@@ -48,13 +48,13 @@ def test_config_error_exits_1_and_leaves_output_untouched(project: Project) -> N
     project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
     project.configure([{"slug": "all", "title": "All"}])
     assert run("generate", "--config", str(project.config_path)).exit_code == 0
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    before = snapshot(project.output)
     project.configure([{"slug": "all", "title": "All", "min_quality": "high"}])
     result = run("generate", "--config", str(project.config_path))
     assert result.exit_code == 1
     assert result.stderr == (f"feeds: config error: {project.config_path}: "
                              "feeds[0].min_quality: expected an integer, got 'high'\n")
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    after = snapshot(project.output)
     assert after == before
 
 
@@ -97,10 +97,34 @@ def test_config_errors_exit_1_without_touching_output(project: Project, change: 
     project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
     project.configure([{"slug": "all", "title": "All"}])
     assert run("generate", "--config", str(project.config_path)).exit_code == 0
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    before = snapshot(project.output)
     project.configure(**{"feeds": [{"slug": "all", "title": "All"}], **change})
     result = run("generate", "--config", str(project.config_path))
     assert result.exit_code == 1
     assert message in result.stderr and result.stderr.count("\n") == 1
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.output.iterdir()}
+    after = snapshot(project.output)
     assert after == before
+
+
+def test_generate_refuses_while_another_writer_holds_the_output(project: Project) -> None:
+    from feeds.lock import OutputLock
+
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    with OutputLock(project.output):
+        result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 3
+    assert "is in use by another feeds process (pid" in result.stderr
+    assert not (project.output / "all.atom").exists()
+
+
+def test_missing_seeds_folder_keeps_old_feeds(project: Project) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    assert run("generate", "--config", str(project.config_path)).exit_code == 0
+    before = snapshot(project.output)
+    project.seeds.rename(project.root / "gone")
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 1
+    assert "seeds: folder" in result.stderr
+    assert snapshot(project.output) == before

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import feeds.pipeline
+import feeds.incremental
 from feeds.cli import main
 from feeds.config import load_config
 from feeds.pipeline import Report, generate
@@ -113,14 +113,14 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(os, "open", deny)
-    real_discover = feeds.pipeline.discover
+    real_discover = feeds.incremental.discover
 
     def discover_then_delete(root: Path):  # type: ignore[no-untyped-def]
         found = real_discover(root)
         (root / "vanishing.md").unlink(missing_ok=True)
         return found
 
-    monkeypatch.setattr(feeds.pipeline, "discover", discover_then_delete)
+    monkeypatch.setattr(feeds.incremental, "discover", discover_then_delete)
     config = tmp_path / "config.yaml"
     config.write_text(f"site: {{title: Broken, url: '{BASE_URL}'}}\n"
                       "feeds:\n  - {slug: all, title: All, include_unpublished: true}\n"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.conftest import Project, parse_feed, w3c_validate
+from tests.conftest import Project, parse_feed, snapshot, w3c_validate
 
 # The shipped seeds, newest first, by title start.
 SHIPPED_ORDER = [
@@ -47,9 +47,9 @@ def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> No
 def test_second_run_leaves_every_file_byte_identical_with_same_mtime(shipped: Path) -> None:
     config = load_config(shipped)
     generate(config)
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config.output.iterdir()}
+    before = snapshot(config.output)
     report = generate(config)
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config.output.iterdir()}
+    after = snapshot(config.output)
     assert after == before
     assert report.written is not None and report.written.written == []
 
