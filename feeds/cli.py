@@ -94,5 +94,23 @@ def check_cmd(config_path: Path, strict: bool) -> None:
     _finish(_run(_load(config_path), write=False), strict)
 
 
+@main.command("run")
+@config_option
+def run_cmd(config_path: Path) -> None:
+    """Keep the output folder current: regenerate on the configured schedule.
+
+    SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly.
+    """
+    from feeds.daemon import Daemon, configure_logging
+
+    config = _load(config_path)
+    configure_logging()
+    try:
+        sys.exit(Daemon(config_path, config).run())
+    except OutputBusy as exc:
+        click.echo(f"feeds: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -2,7 +2,8 @@
 
 Parsing YAML is nearly the whole cost of a run, and a crawler touches a few files between
 runs, so the index keeps each seed's item keyed by its relative path and (mtime_ns, size):
-a refresh stats every file, parses new or changed ones and forgets deleted ones.
+a refresh stats every file, parses new or changed ones and forgets deleted ones. A file counts
+as changed when its (mtime_ns, ctime_ns, size) differs from the indexed version.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ class Cancelled(Exception):
 class Entry:
     """What one version of one seed file produced."""
 
-    mtime_ns: int
-    size: int
+    version: tuple[int, int, int] | None
     item: Item | None
     problems: tuple[Problem, ...]
 
@@ -38,6 +38,7 @@ class RefreshStats:
     removed: int = 0
     parsed: int = 0
     skipped: int = 0  # of the parsed ones, how many could not become an item
+    problems: list[Problem] = field(default_factory=list)  # of the parsed ones
 
     @property
     def any_change(self) -> bool:
@@ -63,8 +64,7 @@ class SeedIndex:
         fresh: dict[str, Entry] = {}
         for n, seed in enumerate(files):
             old = self.entries.get(seed.name)
-            if old is not None and seed.mtime_ns >= 0 and \
-                    (old.mtime_ns, old.size) == (seed.mtime_ns, seed.size):
+            if old is not None and seed.version is not None and old.version == seed.version:
                 fresh[seed.name] = old
                 continue
             if n % 64 == 0 and should_stop():
@@ -73,7 +73,8 @@ class SeedIndex:
             stats.changed += 1
             stats.parsed += 1
             stats.skipped += item is None
-            fresh[seed.name] = Entry(seed.mtime_ns, seed.size, item, tuple(problems))
+            stats.problems.extend(problems)
+            fresh[seed.name] = Entry(seed.version, item, tuple(problems))
         stats.removed = len(self.entries.keys() - fresh.keys())
         self.entries = fresh
         return stats

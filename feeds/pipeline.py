@@ -93,14 +93,14 @@ def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
     return {name: data for r in rendered for name, data in r.files.items()}
 
 
-def generate(config: Config, *, write: bool = True) -> Report:
+def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None) -> Report:
     """Run the whole pipeline once; with ``write=False`` nothing on disk changes.
 
     Writing takes the output folder's lock first (OutputBusy if a daemon holds it).
     """
     with OutputLock(config.output) if write else contextlib.nullcontext():
         corpus = load_items(config.seeds, id_authority(config), config.text)
-        selections, rendered = build(config, corpus.items)
+        selections, rendered = build(config, corpus.items, now)
         report = Report(selections, rendered, corpus.problems)
         if write:
             report.written = publish(config.output, all_files(rendered))

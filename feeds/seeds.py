@@ -80,14 +80,15 @@ class RawSeed:
 class SeedFile:
     """A seed found on disk; ``name`` is its path relative to the seeds folder (POSIX style).
 
-    ``mtime_ns`` and ``size`` identify this version of the file for incremental reloads
-    (-1 when the file could not be stat'ed; reading it will then say why).
+    ``version`` (mtime_ns, ctime_ns, size) identifies this version of the file for incremental
+    reloads: any write changes ctime, which no tool can set back, so even an edit that keeps
+    the size and restores the mtime is seen. None when the file could not be stat'ed (reading
+    it will then say why).
     """
 
     path: Path
     name: str
-    mtime_ns: int = -1
-    size: int = -1
+    version: tuple[int, int, int] | None = None
 
 
 class SeedsUnavailable(Exception):
@@ -124,10 +125,10 @@ def discover(root: Path) -> list[SeedFile]:
                 continue
             try:
                 info = entry.stat()
-                mtime_ns, size = info.st_mtime_ns, info.st_size
+                version = (info.st_mtime_ns, info.st_ctime_ns, info.st_size)
             except OSError:
-                mtime_ns = size = -1
-            found.append(SeedFile(Path(entry.path), prefix + entry.name, mtime_ns, size))
+                version = None
+            found.append(SeedFile(Path(entry.path), prefix + entry.name, version))
     found.sort(key=lambda s: s.name)
     return found
 

@@ -1,0 +1,239 @@
+"""``feeds run``: keep the output folder current, cheaply and safely.
+
+An APScheduler job ("tick") refreshes the seed index (parsing only new or changed files),
+re-renders only feeds whose selected items changed, and writes only files whose bytes changed,
+so a tick with nothing to do costs a directory scan and leaves every file (and mtime) alone.
+A failing tick is logged and the old feeds stay in place; the next good tick recovers fully.
+SIGTERM/SIGINT stop between two files, never mid-write; SIGHUP reloads the config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from feeds.config import Config, ConfigError, FeedConfig, load_config
+from feeds.incremental import Cancelled, SeedIndex
+from feeds.items import Item
+from feeds.lock import OutputBusy, OutputLock
+from feeds.output import publish
+from feeds.pipeline import all_files, id_authority, load_seed
+from feeds.render import Rendered, render
+from feeds.seeds import SeedsUnavailable
+from feeds.select import FUTURE_GRACE, feeds_for, select
+
+log = logging.getLogger("feeds")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """A feed as last rendered: re-rendered only when its settings or items change."""
+
+    feed: FeedConfig
+    items: tuple[Item, ...]
+    rendered: Rendered
+
+
+@dataclass(slots=True)
+class TickReport:
+    seen: int = 0
+    changed: int = 0
+    parsed: int = 0
+    skipped: int = 0
+    removed: int = 0
+    rerendered: int = 0
+    written: int = 0
+    deleted: int = 0
+    ms: float = 0.0
+
+    def line(self) -> str:
+        return (f"tick: {self.seen} seen, {self.changed} changed, {self.parsed} parsed, "
+                f"{self.skipped} skipped, {self.removed} removed; {self.rerendered} feeds "
+                f"re-rendered, {self.written} files written, {self.deleted} deleted; "
+                f"{self.ms:.0f} ms")
+
+
+class Publisher:
+    """The state a daemon keeps between ticks, and one tick."""
+
+    def __init__(self, config: Config) -> None:
+        self.stop = threading.Event()
+        self._pending: Config | None = None
+        self._apply(config)
+
+    def _apply(self, config: Config) -> None:
+        self.config = config
+        self.index = SeedIndex(id_authority(config), config.text)
+        self.cache: dict[str, _Cached] = {}
+        self.published: set[str] | None = None  # files of the last successful publish
+        self.next_release: dt.datetime | None = None
+
+    def stage(self, config: Config) -> None:
+        """Use ``config`` from the next tick on."""
+        self._pending = config
+
+    def tick(self, now: dt.datetime | None = None) -> TickReport:
+        """Refresh, re-render what changed, publish; raises on faults (old files stay)."""
+        started = time.perf_counter()
+        if self._pending is not None:
+            config, self._pending = self._pending, None
+            index = self.index
+            self._apply(config)
+            if (index.authority, index.limits) == (self.index.authority, self.index.limits):
+                self.index = index  # parsed items do not depend on the rest of the config
+        config = self.config
+        if not config.seeds.is_dir():
+            raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        stats = self.index.refresh(config.seeds, load_seed, self.stop.is_set)
+        report = TickReport(seen=stats.seen, changed=stats.changed, parsed=stats.parsed,
+                            skipped=stats.skipped, removed=stats.removed)
+        now = now or dt.datetime.now(dt.UTC)
+        for problem in stats.problems:
+            log.warning("%s: %s", "skipped" if problem.severity == "error" else "repaired",
+                        problem)
+        if self._needs_build(stats.any_change, now):
+            self._build_and_publish(now, report)
+        report.ms = (time.perf_counter() - started) * 1000
+        return report
+
+    def _needs_build(self, changed: bool, now: dt.datetime) -> bool:
+        if changed or self.published is None:
+            return True
+        if self.next_release is not None and now >= self.next_release:
+            return True  # a future-dated item's time has come
+        # Someone deleted a published file: put it back.
+        return not all((self.config.output / name).exists() for name in self.published)
+
+    def _build_and_publish(self, now: dt.datetime, report: TickReport) -> None:
+        config = self.config
+        items = self.index.items()
+        cache: dict[str, _Cached] = {}
+        for feed in feeds_for(config, items):
+            if self.stop.is_set():
+                raise Cancelled
+            selection = select(items, feed, now)
+            old = self.cache.get(feed.slug)
+            if old is not None and old.feed == feed and old.items == selection.items:
+                cache[feed.slug] = old
+            else:
+                cache[feed.slug] = _Cached(feed, selection.items,
+                                           render(config.site, feed, selection.items))
+                report.rerendered += 1
+        horizon = now + FUTURE_GRACE
+        future = [i.published for i in items if i.published > horizon]
+        files = all_files(c.rendered for c in cache.values())
+        self.published = None  # until publish succeeds: a failed tick is retried in full
+        result = publish(config.output, files)
+        report.written, report.deleted = len(result.written), len(result.removed)
+        self.cache = cache
+        self.published = set(files)
+        self.next_release = min(future) - FUTURE_GRACE if future else None
+
+
+def trigger_for(config: Config) -> BaseTrigger:
+    if config.cron:
+        return CronTrigger.from_crontab(config.cron, timezone=dt.UTC)
+    return IntervalTrigger(seconds=config.interval_seconds or 900, timezone=dt.UTC)
+
+
+@contextmanager
+def _signals(handler_map: dict[int, threading.Event]) -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        handler_map[signum].set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in handler_map}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class Daemon:
+    """Scheduling, signals and the output lock around a :class:`Publisher`."""
+
+    def __init__(self, config_path: Path, config: Config) -> None:
+        self.config_path = config_path
+        self.publisher = Publisher(config)
+        self.stop_requested = threading.Event()
+        self.reload_requested = threading.Event()
+
+    def _safe_tick(self) -> None:
+        try:
+            log.info("%s", self.publisher.tick().line())
+        except Cancelled:
+            log.info("tick cancelled: shutting down")
+        except Exception as exc:  # a failed tick must never stop the daemon
+            log.error("tick failed, feeds left as they were: %s: %s",
+                      type(exc).__name__, exc)
+
+    def _reload(self, scheduler: BackgroundScheduler, lock: OutputLock) -> OutputLock:
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("config reload failed, keeping the running config: %s", exc)
+            return lock
+        old = self.publisher.config
+        if new.output.resolve() != old.output.resolve():
+            try:
+                new_lock = OutputLock(new.output).acquire()
+            except (OutputBusy, OSError) as exc:
+                log.error("config reload refused, keeping the running config: %s", exc)
+                return lock
+            lock.release()
+            lock = new_lock
+        self.publisher.stage(new)
+        if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
+            scheduler.reschedule_job("tick", trigger=trigger_for(new))
+        log.info("config reloaded from %s: %d feeds; applies at the next tick",
+                 self.config_path, len(new.feeds))
+        return lock
+
+    def run(self) -> int:
+        config = self.publisher.config
+        lock = OutputLock(config.output).acquire()  # OutputBusy propagates to the CLI
+        wake = threading.Event()
+        events = {signal.SIGTERM: self.stop_requested, signal.SIGINT: self.stop_requested,
+                  signal.SIGHUP: self.reload_requested}
+        scheduler = BackgroundScheduler(
+            timezone=dt.UTC, executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": max(1, config.interval_seconds or 60)})
+        with _signals(events):
+            scheduler.add_job(self._safe_tick, trigger_for(config), id="tick",
+                              next_run_time=dt.datetime.now(dt.UTC))
+            scheduler.start()
+            log.info("running: %s every %s, pid lock %s", self.config_path,
+                     config.cron or f"{config.interval_seconds}s", lock.path)
+            try:
+                while not self.stop_requested.is_set():
+                    wake.wait(0.2)
+                    if self.reload_requested.is_set():
+                        self.reload_requested.clear()
+                        lock = self._reload(scheduler, lock)
+            finally:
+                self.publisher.stop.set()
+                scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
+                lock.release()
+        log.info("stopped")
+        return 0
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%Y-%m-%dT%H:%M:%S%z")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

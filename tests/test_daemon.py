@@ -1,0 +1,255 @@
+"""`feeds run` as a real subprocess (1 s interval) on temporary folders, and the tick logic
+in-process against fresh `feeds generate` runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from feeds.config import load_config
+from feeds.daemon import Publisher
+from feeds.pipeline import generate
+from tests.conftest import Project, parse_feed, snapshot
+
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+FEEDS = [{"slug": "ai", "title": "AI", "topics": ["AI"]},
+         {"slug": "robots", "title": "Robots", "topics": ["Robots"]}]
+
+
+class DaemonProcess:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.log = project.root / "daemon.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> DaemonProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "feeds.cli", "run", "--config", str(self.project.config_path)],
+            stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+        return self
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def ticks(self) -> int:
+        """Finished ticks, good or failed."""
+        text = self.text()
+        return text.count(" tick: ") + text.count(" tick failed")
+
+    def wait_ticks(self, n: int = 2, timeout: float = 15) -> None:
+        """Wait until ``n`` more ticks have finished (so the daemon has seen what we did)."""
+        target = self.ticks() + n
+        wait_for(lambda: self.ticks() >= target, timeout, self)
+
+    def stop(self) -> tuple[int, float]:
+        assert self.proc is not None
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=10)
+        return code, time.monotonic() - t0
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 15,
+             daemon: DaemonProcess | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out" + (f"; daemon log:\n{daemon.text()}" if daemon else ""))
+
+
+@pytest.fixture
+def running(project: Project) -> Iterator[DaemonProcess]:
+    project.configure(FEEDS, schedule={"interval": "1s"})
+    daemon = DaemonProcess(project)
+    yield daemon
+    if daemon.proc and daemon.proc.poll() is None:
+        daemon.proc.kill()
+        daemon.proc.wait()
+
+
+def titles(path: Path) -> list[str]:
+    return [e.title for e in parse_feed(path.read_bytes()).entries] if path.exists() else []
+
+
+def test_daemon_follows_adds_edits_and_deletes(project: Project, running: DaemonProcess) -> None:
+    project.seed("r.md", title="Robot story", topics=["Robots"], heat=1,
+                 webUrl="https://news.example/r")
+    running.start()
+    out = project.output
+    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    robots = {n: v for n, v in snapshot(out).items() if n.startswith("robots.")}
+
+    project.seed("a.md", title="AI story", topics=["AI"], webUrl="https://news.example/a")
+    wait_for(lambda: titles(out / "ai.rss") == ["AI story"], daemon=running)
+    project.seed("a.md", title="AI story, edited", topics=["AI"],
+                 webUrl="https://news.example/a")
+    wait_for(lambda: titles(out / "ai.atom") == ["AI story, edited"], daemon=running)
+    (project.seeds / "a.md").unlink()
+    wait_for(lambda: titles(out / "ai.atom") == [], daemon=running)
+    # An edit no reader sees (heat) is parsed, and changes nothing on disk.
+    project.seed("r.md", title="Robot story", topics=["Robots"], heat=99,
+                 webUrl="https://news.example/r")
+    running.wait_ticks(2)
+    assert " 1 changed, 1 parsed" in running.text()
+    assert {n: v for n, v in snapshot(out).items() if n.startswith("robots.")} == robots
+    code, took = running.stop()
+    assert code == 0 and took < 2, (code, took)
+    assert "stopped" in running.text()
+
+
+def test_sighup_reloads_config_and_survives_a_broken_one(project: Project,
+                                                        running: DaemonProcess) -> None:
+    project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
+    running.start()
+    out = project.output
+    wait_for(lambda: (out / "robots.atom").exists(), daemon=running)
+    project.config_path.write_text("site: [this is not\n")
+    running.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "config reload failed, keeping the running config" in running.text(),
+             daemon=running)
+    running.wait_ticks(1)
+    assert running.proc.poll() is None
+    project.configure([FEEDS[1], {"slug": "everything", "title": "All"}],
+                      schedule={"interval": "1s"})
+    running.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: titles(out / "everything.rss") == ["Robot story"], daemon=running)
+    wait_for(lambda: not (out / "ai.atom").exists() and not (out / "ai.rss").exists(),
+             daemon=running)
+    assert (out / "robots.atom").exists()
+    assert running.stop()[0] == 0
+
+
+def test_second_daemon_and_generate_are_refused(project: Project,
+                                                running: DaemonProcess) -> None:
+    running.start()
+    wait_for(lambda: running.ticks() >= 1, daemon=running)
+    second = subprocess.run([sys.executable, "-m", "feeds.cli", "run", "--config",
+                             str(project.config_path)], capture_output=True, text=True,
+                            timeout=30)
+    assert second.returncode == 3
+    assert f"in use by another feeds process (pid {running.proc.pid})" in second.stderr
+    gen = subprocess.run([sys.executable, "-m", "feeds.cli", "generate", "--config",
+                          str(project.config_path)], capture_output=True, text=True, timeout=30)
+    assert gen.returncode == 3
+    assert running.stop()[0] == 0
+
+
+def _freeze(folder: Path, frozen: bool) -> None:
+    """Make a folder unwritable, for root too (chattr +i), or writable again."""
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root and chattr is missing: cannot make a folder read-only")
+        proc = subprocess.run(["chattr", "+i" if frozen else "-i", str(folder)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            pytest.skip(f"chattr is not supported here: {proc.stderr.strip()}")
+    else:
+        folder.chmod(0o555 if frozen else 0o755)
+
+
+def test_read_only_output_for_a_tick_then_recovery(project: Project,
+                                                   running: DaemonProcess) -> None:
+    project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
+    running.start()
+    out = project.output
+    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    _freeze(out, True)
+    try:
+        project.seed("r2.md", title="Second robot story", topics=["Robots"],
+                     publishedDateTime="2024-02-01T00:00:00Z", webUrl="https://news.example/r2")
+        wait_for(lambda: "tick failed, feeds left as they were" in running.text(),
+                 daemon=running)
+        running.wait_ticks(1)
+        assert titles(out / "robots.atom") == ["Robot story"]  # the old feed, whole
+    finally:
+        _freeze(out, False)
+    wait_for(lambda: titles(out / "robots.atom") == ["Second robot story", "Robot story"],
+             daemon=running)
+    assert titles(out / "robots.rss") == ["Second robot story", "Robot story"]
+    assert not [p for p in out.iterdir() if p.name.endswith(".feeds-tmp")]
+    assert running.proc.poll() is None
+    assert running.stop()[0] == 0
+
+
+def test_missing_seeds_folder_is_a_failed_tick_not_an_empty_feed(
+        project: Project, running: DaemonProcess) -> None:
+    project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
+    running.start()
+    out = project.output
+    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    project.seeds.rename(project.root / "elsewhere")
+    wait_for(lambda: "seeds folder" in running.text() and "is missing" in running.text(),
+             daemon=running)
+    assert titles(out / "robots.atom") == ["Robot story"]
+    (project.root / "elsewhere").rename(project.seeds)
+    running.wait_ticks(2)
+    assert titles(out / "robots.atom") == ["Robot story"]
+    assert running.stop()[0] == 0
+
+
+def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> None:
+    """After every step, a daemon tick and a fresh `feeds generate` give the same bytes."""
+    project = Project(tmp_path)
+    project.configure([*FEEDS, {"slug": "all", "title": "All", "max_items": 3}])
+    fresh_config = tmp_path / "fresh.yaml"
+    data = yaml.safe_load(project.config_path.read_text())
+    fresh_config.write_text(yaml.safe_dump({**data, "output": "fresh"}))
+    publisher = Publisher(load_config(project.config_path))
+
+    def seed(name: str, n: int, **kw: object) -> None:
+        project.seed(name, title=f"Story {n}", webUrl=f"https://news.example/{n}",
+                     publishedDateTime=f"2024-01-{n:02d}T00:00:00Z", **kw)
+
+    steps: list[Callable[[], None]] = [
+        lambda: seed("a.md", 1, topics=["AI"]),
+        lambda: seed("b.md", 2, topics=["Robots", "AI"]),
+        lambda: seed("sub/c.md", 3, topics=["Robots"], quality=10),
+        lambda: seed("a.md", 1, topics=["AI"], excerpt="edited"),
+        lambda: (project.seeds / "b.md").rename(project.seeds / "b2.md"),
+        lambda: seed("d.md", 4, topics=["AI"], heat=5),
+        lambda: seed("d.md", 4, topics=["AI"], heat=6),  # invisible edit
+        lambda: (project.seeds / "sub/c.md").unlink(),
+        lambda: project.write_raw("broken.md", "---\ntitle: [\n---\n"),
+        lambda: seed("e.md", 5, topics=["Robots"], originalUrl="https://news.example/1"),
+        lambda: (project.seeds / "a.md").unlink(),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        publisher.tick(NOW)
+        generate(load_config(fresh_config), now=NOW)
+        assert project.feed_files() == {p.name: p.read_bytes() for p in
+                                        sorted((tmp_path / "fresh").glob("*"))
+                                        if p.suffix in (".atom", ".rss")}, f"step {i}"
+
+
+def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.configure(FEEDS)
+    project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+    publisher = Publisher(load_config(project.config_path))
+    first = publisher.tick(NOW)
+    assert (first.parsed, first.rerendered, first.written) == (1, 2, 4)
+    before = snapshot(project.output)
+    again = publisher.tick(NOW)
+    assert (again.changed, again.parsed, again.rerendered, again.written) == (0, 0, 0, 0)
+    assert snapshot(project.output) == before
+    # A future-dated item is released by a later tick without any file changing.
+    project.seed("f.md", title="Future", topics=["AI"], webUrl="https://news.example/f",
+                 publishedDateTime="2025-06-01T00:00:00Z")
+    publisher.tick(NOW)
+    assert titles(project.output / "ai.atom") == ["A"]
+    assert publisher.tick(NOW).rerendered == 0
+    assert publisher.tick(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)).rerendered == 1
+    assert titles(project.output / "ai.atom") == ["Future", "A"]
