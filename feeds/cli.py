@@ -27,6 +27,12 @@ config_option = click.option(
     show_default=True, help="The config file; seeds and output paths are relative to it.")
 strict_option = click.option(
     "--strict", is_flag=True, help="Exit 2 when any seed was skipped.")
+cache_option = click.option(
+    "--no-cache", "no_cache", is_flag=True,
+    help="Parse every seed again, ignoring (and not updating) the parse cache.")
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(1, 256), default=None,
+    help="Processes for parsing many seeds (default: one per core).")
 
 
 def _load(path: Path) -> Config:
@@ -54,9 +60,30 @@ def _summary(report: Report) -> None:
         click.echo(f"{label}: {problem}", err=True)
 
 
-def _run(config: Config, write: bool) -> Report:
+class _ProgressBar:
+    """Progress on stderr for long parses, only when a person is watching it."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 2000:
+            return
+        width = 30
+        filled = width * done // total
+        click.echo(f"\rparsing seeds [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+                   err=True, nl=False)
+        self.shown = True
+        if done == total:
+            click.echo("", err=True)
+
+
+def _run(config: Config, write: bool, no_cache: bool = False,
+         jobs: int | None = None) -> Report:
+    progress = _ProgressBar() if sys.stderr.isatty() else None
     try:
-        return generate(config, write=write)
+        return generate(config, write=write, use_cache=not no_cache, progress=progress,
+                        jobs=jobs)
     except SeedsUnavailable as exc:
         click.echo(f"feeds: seeds folder unavailable: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
@@ -81,17 +108,21 @@ def main() -> None:
 @main.command("generate")
 @config_option
 @strict_option
-def generate_cmd(config_path: Path, strict: bool) -> None:
+@cache_option
+@jobs_option
+def generate_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None) -> None:
     """Read the seeds and write every configured feed into the output folder."""
-    _finish(_run(_load(config_path), write=True), strict)
+    _finish(_run(_load(config_path), True, no_cache, jobs), strict)
 
 
 @main.command("check")
 @config_option
 @strict_option
-def check_cmd(config_path: Path, strict: bool) -> None:
-    """Like generate, but write nothing: validate the config and every seed."""
-    _finish(_run(_load(config_path), write=False), strict)
+@cache_option
+@jobs_option
+def check_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None) -> None:
+    """Like generate, but write no feed: validate the config and every seed."""
+    _finish(_run(_load(config_path), False, no_cache, jobs), strict)
 
 
 @main.command("run")

@@ -103,7 +103,7 @@ class FeedSettingsModel(_Model):
     max_items: StrictInt | None = Field(default=None, ge=1, le=100_000)
     missing_quality: Literal["keep", "drop"] | None = None
     content: Literal["full", "summary"] | None = None
-    max_related: StrictInt | None = Field(default=None, ge=0, le=100)
+    max_related: StrictInt | None = Field(default=None, ge=0, le=20)
 
 
 class TextModel(_Model):
@@ -133,6 +133,7 @@ class ConfigModel(_Model):
     site: SiteModel
     seeds: StrictStr = "seeds"
     output: StrictStr = "output"
+    cache: StrictStr | None = ".feeds-cache"
     schedule: ScheduleModel = ScheduleModel()
     defaults: FeedSettingsModel = FeedSettingsModel()
     text: TextModel = TextModel()
@@ -187,6 +188,7 @@ class Config:
     site: Site
     seeds: Path
     output: Path
+    cache: Path | None
     feeds: tuple[FeedConfig, ...]
     defaults: FeedConfig
     text: TextLimits
@@ -288,6 +290,7 @@ def parse_config(data: Any, path: Path) -> Config:
                   language=site.language),
         seeds=(base / model.seeds),
         output=(base / model.output),
+        cache=(base / model.cache) if model.cache else None,
         feeds=feeds,
         defaults=defaults,
         text=TextLimits(**model.text.model_dump()),

@@ -25,10 +25,9 @@ def sanitize(fragment: str) -> str:
 
 
 def ranked_related(item: Item, limit: int) -> list[Related]:
-    """Other outlets' coverage, best quality first (then newest, then title), at most ``limit``."""
+    """Other outlets' coverage, best quality first (then title, link), at most ``limit``."""
     def key(r: Related) -> tuple:
-        return (-(r.quality if r.quality is not None else -1),
-                -(r.published.timestamp() if r.published else 0), r.title, r.link)
+        return (-(r.quality if r.quality is not None else -1), r.title, r.link)
     return sorted(item.related, key=key)[:limit]
 
 

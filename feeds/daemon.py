@@ -10,6 +10,7 @@ SIGTERM/SIGINT stop between two files, never mid-write; SIGHUP reloads the confi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import signal
 import threading
@@ -26,6 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from feeds import cache
 from feeds.config import Config, ConfigError, FeedConfig, load_config
 from feeds.incremental import Cancelled, SeedIndex
 from feeds.items import Item
@@ -34,9 +36,10 @@ from feeds.output import publish
 from feeds.pipeline import all_files, id_authority, load_seed
 from feeds.render import Rendered, render
 from feeds.seeds import SeedsUnavailable
-from feeds.select import FUTURE_GRACE, feeds_for, select
+from feeds.select import FUTURE_GRACE, feeds_for, index_topics, select
 
 log = logging.getLogger("feeds")
+CACHE_SAVE_EVERY = 300.0  # seconds between parse-cache saves while seeds keep changing
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,14 @@ class Publisher:
     def _apply(self, config: Config) -> None:
         self.config = config
         self.index = SeedIndex(id_authority(config), config.text)
+        self.cache_file = self.cache_key = None
+        self.cache_dirty = False
+        self.cache_saved_at = -CACHE_SAVE_EVERY  # the first tick that parses saves
+        if config.cache is not None:
+            self.cache_file = cache.cache_path(config.cache, config.seeds)
+            self.cache_key = cache.fingerprint(config.seeds, self.index.authority,
+                                               self.index.limits)
+            cache.load(self.cache_file, self.index, self.cache_key)
         self.cache: dict[str, _Cached] = {}
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None
@@ -91,10 +102,8 @@ class Publisher:
         started = time.perf_counter()
         if self._pending is not None:
             config, self._pending = self._pending, None
-            index = self.index
+            self.save_cache()
             self._apply(config)
-            if (index.authority, index.limits) == (self.index.authority, self.index.limits):
-                self.index = index  # parsed items do not depend on the rest of the config
         config = self.config
         if not config.seeds.is_dir():
             raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
@@ -107,8 +116,19 @@ class Publisher:
                         problem)
         if self._needs_build(stats.any_change, now):
             self._build_and_publish(now, report)
+        self.cache_dirty |= stats.any_change
+        if self.cache_dirty and time.monotonic() - self.cache_saved_at > CACHE_SAVE_EVERY:
+            self.save_cache()  # not on every change: at 100k seeds a save costs a second
+        # The index is long-lived and acyclic: keep the cyclic GC from rescanning it every tick.
+        gc.freeze()
         report.ms = (time.perf_counter() - started) * 1000
         return report
+
+    def save_cache(self) -> None:
+        if self.cache_dirty and self.cache_file is not None and self.cache_key is not None:
+            cache.save(self.cache_file, self.index, self.cache_key)
+            self.cache_dirty = False
+            self.cache_saved_at = time.monotonic()
 
     def _needs_build(self, changed: bool, now: dt.datetime) -> bool:
         if changed or self.published is None:
@@ -122,10 +142,11 @@ class Publisher:
         config = self.config
         items = self.index.items()
         cache: dict[str, _Cached] = {}
+        topics = index_topics(items)
         for feed in feeds_for(config, items):
             if self.stop.is_set():
                 raise Cancelled
-            selection = select(items, feed, now)
+            selection = select(items, feed, now, topics)
             old = self.cache.get(feed.slug)
             if old is not None and old.feed == feed and old.items == selection.items:
                 cache[feed.slug] = old
@@ -228,6 +249,7 @@ class Daemon:
             finally:
                 self.publisher.stop.set()
                 scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
+                self.publisher.save_cache()
                 lock.release()
         log.info("stopped")
         return 0

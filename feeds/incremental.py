@@ -8,7 +8,11 @@ as changed when its (mtime_ns, ctime_ns, size) differs from the indexed version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +50,19 @@ class RefreshStats:
 
 
 Loader = Callable[[SeedFile, str, TextLimits], tuple[Item | None, list[Problem]]]
+Progress = Callable[[int, int], None]
+# Below this many files to parse, one process is faster than starting a pool.
+PARALLEL_MIN = 400
+
+
+def _parse_chunk(load: Loader, seeds: Sequence[SeedFile], authority: str,
+                 limits: TextLimits) -> list[tuple[Item | None, list[Problem]]]:
+    return [load(seed, authority, limits) for seed in seeds]
+
+
+def workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
 
 
 @dataclass(slots=True)
@@ -57,27 +74,62 @@ class SeedIndex:
     entries: dict[str, Entry] = field(default_factory=dict)
 
     def refresh(self, root: Path, load: Loader,
-                should_stop: Callable[[], bool] = lambda: False) -> RefreshStats:
-        """Bring the index in line with ``root``; raises SeedsUnavailable, Cancelled."""
+                should_stop: Callable[[], bool] = lambda: False,
+                progress: Progress | None = None, jobs: int | None = None) -> RefreshStats:
+        """Bring the index in line with ``root``; raises SeedsUnavailable, Cancelled.
+
+        Many changed files are parsed in a process pool over ``jobs`` workers (default: every
+        core); results do not depend on how many.
+        """
         files = discover(root)
         stats = RefreshStats(seen=len(files))
-        fresh: dict[str, Entry] = {}
-        for n, seed in enumerate(files):
-            old = self.entries.get(seed.name)
-            if old is not None and seed.version is not None and old.version == seed.version:
-                fresh[seed.name] = old
-                continue
-            if n % 64 == 0 and should_stop():
-                raise Cancelled
-            item, problems = load(seed, self.authority, self.limits)
-            stats.changed += 1
-            stats.parsed += 1
+        entries = self.entries
+        todo = [seed for seed in files if seed.version is None
+                or (old := entries.get(seed.name)) is None or old.version != seed.version]
+        results = self._parse(todo, load, should_stop, progress, jobs)
+        parsed = {}
+        for seed, (item, problems) in zip(todo, results, strict=True):
+            parsed[seed.name] = Entry(seed.version, item, tuple(problems))
             stats.skipped += item is None
             stats.problems.extend(problems)
-            fresh[seed.name] = Entry(seed.version, item, tuple(problems))
-        stats.removed = len(self.entries.keys() - fresh.keys())
+        stats.changed = stats.parsed = len(todo)
+        fresh = {seed.name: parsed.get(seed.name) or entries[seed.name] for seed in files}
+        stats.removed = len(entries.keys() - fresh.keys())
         self.entries = fresh
         return stats
+
+    def _parse(self, todo: list[SeedFile], load: Loader, should_stop: Callable[[], bool],
+               progress: Progress | None,
+               jobs: int | None) -> list[tuple[Item | None, list[Problem]]]:
+        jobs = jobs or workers()
+        size = 64 if len(todo) < PARALLEL_MIN or jobs == 1 else \
+            max(64, min(512, len(todo) // (jobs * 8)))
+        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        out: list[tuple[Item | None, list[Problem]]] = []
+        if len(todo) < PARALLEL_MIN or jobs == 1:
+            for chunk in chunks:
+                if should_stop():
+                    raise Cancelled
+                out.extend(_parse_chunk(load, chunk, self.authority, self.limits))
+                if progress:
+                    progress(len(out), len(todo))
+            return out
+        # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = [pool.submit(_parse_chunk, load, chunk, self.authority, self.limits)
+                       for chunk in chunks]
+            try:
+                for future in futures:
+                    if should_stop():
+                        raise Cancelled
+                    out.extend(future.result())
+                    if progress:
+                        progress(len(out), len(todo))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return out
 
     def items(self) -> list[Item]:
         """Items in seed-path order."""

@@ -23,7 +23,7 @@ from feeds.text import clean_url, repair_text
 UTC = dt.UTC
 MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_TOPICS = 50
-MAX_RELATED = 100
+MAX_RELATED = 20
 # Related coverage moves an entry's `updated` only within this window after publication, so
 # a mistyped (far-future) related date cannot pin an entry to the top of readers' lists.
 RELATED_UPDATE_WINDOW = dt.timedelta(days=30)
@@ -48,14 +48,12 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another outlet's coverage of the same story."""
+    """Another outlet's coverage of the same story (only what an entry shows, to stay small)."""
 
     title: str
     link: str
-    summary: str = ""
     provider: Provider | None = None
     quality: int | None = None
-    published: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +74,13 @@ class Item:
     images: tuple[Image, ...] = ()
     related: tuple[Related, ...] = ()
     source: str = ""
+    # Derived once, for selection: casefolded topics, and the newest-first order key.
+    topic_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    order_key: tuple[float, str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "topic_keys", frozenset(t.casefold() for t in self.topics))
+        object.__setattr__(self, "order_key", (-self.published.timestamp(), self.id, self.source))
 
 
 @dataclass(slots=True)
@@ -173,17 +178,18 @@ def _images(value: Any, notes: list[str]) -> tuple[Image, ...]:
     return tuple(images)
 
 
-def _related(value: Any, limits: TextLimits, notes: list[str]) -> tuple[Related, ...]:
+def _related(value: Any, limits: TextLimits, notes: list[str],
+             published: dt.datetime) -> tuple[tuple[Related, ...], dt.datetime]:
+    """The best related coverage, and the item's `updated` time it implies."""
+    updated = published
     if value is None:
-        return ()
+        return (), updated
     if not isinstance(value, list):
         notes.append(f"related: expected a list, got {_type_name(value)}; ignored")
-        return ()
+        return (), updated
+    horizon = published + RELATED_UPDATE_WINDOW
     out: list[Related] = []
-    for raw in value:
-        if len(out) == MAX_RELATED:
-            notes.append(f"related: more than {MAX_RELATED} entries; the rest ignored")
-            break
+    for raw in value[:1000]:
         if not isinstance(raw, dict):
             continue
         link = clean_url(raw.get("webUrl")) or clean_url(raw.get("originalUrl"))
@@ -191,15 +197,18 @@ def _related(value: Any, limits: TextLimits, notes: list[str]) -> tuple[Related,
         if not link or not title:
             continue
         try:
-            published = parse_time(raw["publishedDateTime"]) if "publishedDateTime" in raw \
-                else None
+            when = parse_time(raw["publishedDateTime"]) if "publishedDateTime" in raw else None
         except ValueError:
-            published = None
-        summary = _text(raw.get("excerpt"), limits.max_summary_length) or ""
-        out.append(Related(title=title, link=link, summary=summary,
-                           provider=_provider(raw.get("provider")),
-                           quality=_int(raw.get("quality")), published=published))
-    return tuple(out)
+            when = None
+        if when is not None and updated < when <= horizon:
+            updated = when
+        out.append(Related(title=title, link=link, provider=_provider(raw.get("provider")),
+                           quality=_int(raw.get("quality"))))
+    if len(out) > MAX_RELATED:
+        notes.append(f"related: more than {MAX_RELATED} usable entries; the best kept")
+        out.sort(key=lambda r: -1 if r.quality is None else -r.quality)
+        del out[MAX_RELATED:]
+    return tuple(out), updated
 
 
 def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
@@ -282,12 +291,9 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
                          "treated as absent")
     is_published = _published_flag(record.get("published"), notes)
 
-    related = _related(record.get("related"), limits, notes)
     # Seeds carry no modification time: an entry counts as updated when newer coverage of the
     # story arrives, never when fields no reader sees (heat, secured) change.
-    horizon = published + RELATED_UPDATE_WINDOW
-    updated = max([published, *(r.published for r in related
-                                if r.published and r.published <= horizon)])
+    related, updated = _related(record.get("related"), limits, notes, published)
     item = Item(
         id=original_url or web_url or tag_id(authority, name),
         link=web_url or original_url,

@@ -13,14 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from feeds.config import Config, TextLimits
-from feeds.incremental import SeedIndex
+from feeds.incremental import Progress, SeedIndex
 from feeds.items import DEFAULT_LIMITS, Item, normalize
 from feeds.lock import OutputLock
 from feeds.output import WriteResult, publish
 from feeds.problems import Problem
 from feeds.render import Rendered, render
 from feeds.seeds import SeedError, SeedFile, read_seed
-from feeds.select import Selection, feeds_for, select
+from feeds.select import Selection, feeds_for, index_topics, select
 
 __all__ = ["Corpus", "Problem", "Report", "build", "generate", "load_items", "load_seed"]
 
@@ -70,13 +70,26 @@ def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
 
 
 def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
-               limits: TextLimits = DEFAULT_LIMITS) -> Corpus:
+               limits: TextLimits = DEFAULT_LIMITS, cache_dir: Path | None = None,
+               progress: Progress | None = None, jobs: int | None = None,
+               save_cache: bool = True) -> Corpus:
     """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception.
 
-    Raises SeedsUnavailable when the folder itself cannot be listed.
+    With ``cache_dir``, seeds unchanged since the cached run are not parsed again. Raises
+    SeedsUnavailable when the folder itself cannot be listed.
     """
     index = SeedIndex(authority, limits)
-    index.refresh(seeds_dir, load_seed)
+    path = key = None
+    loaded = False
+    if cache_dir is not None:
+        from feeds import cache
+
+        path = cache.cache_path(cache_dir, seeds_dir)
+        key = cache.fingerprint(seeds_dir, authority, limits)
+        loaded = cache.load(path, index, key)
+    stats = index.refresh(seeds_dir, load_seed, progress=progress, jobs=jobs)
+    if save_cache and path is not None and key is not None and (stats.any_change or not loaded):
+        cache.save(path, index, key)
     return Corpus(index.items(), index.problems())
 
 
@@ -84,7 +97,8 @@ def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
           ) -> tuple[list[Selection], list[Rendered]]:
     """Select and render every feed (no I/O; ``now`` only holds back future-dated items)."""
     now = now or dt.datetime.now(dt.UTC)
-    selections = [select(items, feed, now) for feed in feeds_for(config, items)]
+    topics = index_topics(items)
+    selections = [select(items, feed, now, topics) for feed in feeds_for(config, items)]
     rendered = [render(config.site, s.feed, s.items) for s in selections]
     return selections, rendered
 
@@ -93,13 +107,18 @@ def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
     return {name: data for r in rendered for name, data in r.files.items()}
 
 
-def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None) -> Report:
-    """Run the whole pipeline once; with ``write=False`` nothing on disk changes.
+def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None,
+             use_cache: bool = True, progress: Progress | None = None,
+             jobs: int | None = None) -> Report:
+    """Run the whole pipeline once; with ``write=False`` no feed file changes.
 
-    Writing takes the output folder's lock first (OutputBusy if a daemon holds it).
+    Writing takes the output folder's lock first (OutputBusy if a daemon holds it). The parse
+    cache (``config.cache``) is read and updated unless ``use_cache`` is false.
     """
     with OutputLock(config.output) if write else contextlib.nullcontext():
-        corpus = load_items(config.seeds, id_authority(config), config.text)
+        corpus = load_items(config.seeds, id_authority(config), config.text,
+                            config.cache if use_cache else None, progress, jobs,
+                            save_cache=write)
         selections, rendered = build(config, corpus.items, now)
         report = Report(selections, rendered, corpus.problems)
         if write:

@@ -11,7 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import yaml
 
@@ -76,17 +76,16 @@ class RawSeed:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class SeedFile:
+class SeedFile(NamedTuple):
     """A seed found on disk; ``name`` is its path relative to the seeds folder (POSIX style).
 
     ``version`` (mtime_ns, ctime_ns, size) identifies this version of the file for incremental
     reloads: any write changes ctime, which no tool can set back, so even an edit that keeps
     the size and restores the mtime is seen. None when the file could not be stat'ed (reading
-    it will then say why).
+    it will then say why). A named tuple: a scan makes one per file on every tick.
     """
 
-    path: Path
+    path: str | Path
     name: str
     version: tuple[int, int, int] | None = None
 
@@ -103,8 +102,9 @@ def discover(root: Path) -> list[SeedFile]:
     raises :class:`SeedsUnavailable`, since silently missing seeds would empty feeds.
     """
     found: list[SeedFile] = []
-    pending = [(root, "")]
-    while pending:
+    pending: list[tuple[str | Path, str]] = [(root, "")]
+    suffixes = tuple(SEED_SUFFIXES)
+    while pending:  # one stat per file is the floor; keep Python work per entry small
         folder, prefix = pending.pop()
         try:
             with os.scandir(folder) as it:
@@ -112,23 +112,26 @@ def discover(root: Path) -> list[SeedFile]:
         except OSError as exc:
             raise SeedsUnavailable(f"cannot list {folder}: {exc.strerror or exc}") from None
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[0] == ".":
                 continue
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
-                continue
-            if os.path.splitext(entry.name)[1].lower() not in SEED_SUFFIXES:
-                continue
-            try:
-                info = entry.stat()
-                version = (info.st_mtime_ns, info.st_ctime_ns, info.st_size)
-            except OSError:
-                version = None
-            found.append(SeedFile(Path(entry.path), prefix + entry.name, version))
+            if name.lower().endswith(suffixes):
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{prefix}{name}/"))
+                        continue
+                    info = entry.stat()
+                    version = (info.st_mtime_ns, info.st_ctime_ns, info.st_size)
+                except OSError:
+                    version = None
+                found.append(SeedFile(entry.path, prefix + name, version))
+            else:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    pending.append((entry.path, f"{prefix}{name}/"))
     found.sort(key=lambda s: s.name)
     return found
 

@@ -12,6 +12,7 @@ import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import ftfy
+import ftfy.badness
 import nh3
 
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
@@ -79,11 +80,21 @@ def repair_text(value: str, limit: int | None = None) -> str:
     """
     if limit is not None and len(value) > 4 * limit + 64:
         value = value[: 4 * limit + 64]
-    value = ftfy.fix_text(value, uncurl_quotes=False, unescape_html=False)
+    # ftfy is the costliest step and mojibake needs non-ASCII text that looks wrong; this
+    # check is ftfy's own heuristic, so skipping never changes the result of a fix.
+    if not value.isascii() and ftfy.badness.is_bad(value):
+        value = ftfy.fix_text(value, uncurl_quotes=False, unescape_html=False)
     text = clean_text(strip_tags(value))
     return truncate(text, limit) if limit is not None else text
 
 
+_HAS_SPACE = re.compile(r"\s")
+# An ASCII http(s) URL (no port, no user) made only of characters that need no escaping.
+_PCHAR = r"(?:[A-Za-z0-9/:@!$&'()*+,;=._~-]|%[0-9A-Fa-f]{2})"
+_QCHAR = rf"(?:{_PCHAR}|\?)"
+_PLAIN_URL = re.compile(rf"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+                        rf"(?:/{_PCHAR}*)?(?:\?{_QCHAR}*)?(?:#{_QCHAR}*)?$")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 
 
@@ -111,8 +122,10 @@ def clean_url(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    if _PLAIN_URL.match(value):  # the common case, already clean: no parsing needed
+        return value
     url = strip_illegal(value).strip()
-    if not url or any(ch.isspace() for ch in url):
+    if not url or _HAS_SPACE.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -131,6 +144,8 @@ def clean_url(value: object) -> str | None:
         netloc = host if port is None else f"{host}:{port}"
     if not _HOST.match(host) and not _is_ip(host):
         return None
-    return urlunsplit((scheme, netloc, quote(parts.path, safe=_PATH_SAFE),
-                       quote(parts.query, safe=_QUERY_SAFE),
-                       quote(parts.fragment, safe=_QUERY_SAFE)))
+    def escape(part: str, safe: str) -> str:
+        return quote(_STRAY_PERCENT.sub("%25", part), safe=safe)
+
+    return urlunsplit((scheme, netloc, escape(parts.path, _PATH_SAFE),
+                       escape(parts.query, _QUERY_SAFE), escape(parts.fragment, _QUERY_SAFE)))

@@ -85,3 +85,17 @@ def test_future_dated_items_wait_for_their_time() -> None:
     assert sel.dropped["future-dated"] == 1
     assert ids(select(items, feed(), dt.datetime(2024, 1, 19, 12, tzinfo=dt.UTC))) == [
         "later", "soon"]
+
+
+def test_topic_index_gives_the_same_selection() -> None:
+    from feeds.select import index_topics
+
+    items = [item(f"i{n}", day=1 + n % 9, quality=n * 7 % 100,
+                  topics=(("AI", "Robots", "Space")[n % 3], "ai" if n % 4 else "Misc"))
+             for n in range(60)] + [item("i3", day=9, quality=99, topics=("Space",))]
+    topics = index_topics(items)
+    for f in (feed(topics=("AI",)), feed(topics=("Space", "misc"), max_items=5), feed()):
+        assert select(items, f, NOW9) == select(items, f, NOW9, topics)
+
+
+NOW9 = dt.datetime(2024, 1, 10, tzinfo=dt.UTC)

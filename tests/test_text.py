@@ -49,6 +49,8 @@ def test_strip_illegal_removes_surrogates() -> None:
     ("https://\u00a0ut.example/", None),
     ("http://[::1]:8080/x", "http://[::1]:8080/x"),
     ("https://example.org/a[1]?b=[2]#c#d", "https://example.org/a%5B1%5D?b=%5B2%5D#c%23d"),
+    ("https://example.org/100%?x=%zz&y=%2F", "https://example.org/100%25?x=%25zz&y=%2F"),
+    ("https://example.org:8443/a", "https://example.org:8443/a"),
     (42, None),
 ])
 def test_clean_url(raw: object, expected: str | None) -> None:

@@ -1,0 +1,91 @@
+"""A persistent parse cache, so a new process does not re-parse unchanged seeds.
+
+One file per seeds folder under the cache folder (default ``.feeds-cache/`` next to the config),
+holding every seed's (path, mtime_ns, ctime_ns, size) and what parsing it produced. It is
+msgpack decoded by msgspec against the exact domain types, behind a header with the format
+version, the parser settings and a checksum of the body: a corrupt, truncated, foreign or
+stale file is discarded with one warning and never trusted. It is replaced by an atomic rename,
+so concurrent runs can only make each other's work redundant, never corrupt the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import msgspec
+import yaml
+
+from feeds.config import TextLimits
+from feeds.incremental import Entry, SeedIndex
+from feeds.items import Item
+from feeds.output import clean_temporaries, write_atomic
+from feeds.problems import Problem
+
+FORMAT = 1
+MAGIC = b"feeds-parse-cache\n"
+log = logging.getLogger("feeds")
+
+_Row = tuple[str, tuple[int, int, int] | None, Item | None, list[Problem]]
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(list[_Row])
+
+
+def fingerprint(seeds: Path, authority: str, limits: TextLimits) -> str:
+    """What the cached items depend on besides the files: change any, and the cache is stale."""
+    from feeds import __version__
+
+    parts = [str(FORMAT), __version__, str(seeds), str(seeds.resolve()), authority,
+             repr(limits), yaml.__version__, str(bool(getattr(yaml, "CSafeLoader", None)))]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def cache_path(folder: Path, seeds: Path) -> Path:
+    digest = hashlib.sha256(str(seeds.resolve()).encode()).hexdigest()[:16]
+    return folder / f"seeds-{digest}.msgpack"
+
+
+def load(path: Path, index: SeedIndex, key: str) -> bool:
+    """Fill ``index`` from the cache file; False (with one warning if the file was bad)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("parse cache %s unreadable (%s); parsing every seed", path, exc.strerror)
+        return False
+    header_len = len(MAGIC) + 64 + 1 + 64 + 1
+    header, body = data[:header_len], data[header_len:]
+    if not header.startswith(MAGIC) or len(header) < header_len:
+        log.warning("parse cache %s is not a feeds cache; discarded", path)
+        return False
+    stored_key = header[len(MAGIC):len(MAGIC) + 64].decode("ascii", "replace")
+    checksum = header[len(MAGIC) + 65:len(MAGIC) + 129].decode("ascii", "replace")
+    if stored_key != key:
+        return False  # other settings or another version: silently stale, not broken
+    if hashlib.sha256(body).hexdigest() != checksum:
+        log.warning("parse cache %s is damaged (checksum mismatch); discarded", path)
+        return False
+    try:
+        rows = _decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        log.warning("parse cache %s is unreadable (%s); discarded", path, exc)
+        return False
+    index.entries = {name: Entry(version, item, tuple(problems))
+                     for name, version, item, problems in rows}
+    return True
+
+
+def save(path: Path, index: SeedIndex, key: str) -> None:
+    """Write the index atomically; a failure costs speed next time, never correctness."""
+    rows = [(name, e.version, e.item, list(e.problems)) for name, e in index.entries.items()
+            if e.version is not None]
+    body = _encoder.encode(rows)
+    header = MAGIC + key.encode() + b"\n" + hashlib.sha256(body).hexdigest().encode() + b"\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_temporaries(path.parent)  # left by a run killed while saving
+        write_atomic(path, header + body)
+    except OSError as exc:
+        log.warning("parse cache %s not saved: %s", path, exc.strerror or exc)

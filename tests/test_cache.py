@@ -1,0 +1,139 @@
+"""The persistent parse cache: right when it is used, harmless when it is broken."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from feeds import cache
+from feeds.config import load_config
+from feeds.pipeline import generate
+from tests.conftest import Project
+
+
+def _setup(project: Project, n: int = 30) -> None:
+    for i in range(n):
+        project.seed(f"s{i:03d}.md", title=f"Story {i}", webUrl=f"https://news.example/{i}",
+                     topics=["AI" if i % 2 else "Robots"], quality=i,
+                     publishedDateTime=f"2024-01-{1 + i % 28:02d}T00:00:00Z")
+    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]},
+                       {"slug": "all", "title": "All"}])
+
+
+def _cache_files(project: Project) -> list[Path]:
+    return sorted((project.root / ".feeds-cache").glob("seeds-*.msgpack"))
+
+
+def test_second_run_parses_nothing_and_writes_the_same(project: Project,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(project)
+    config = load_config(project.config_path)
+    first = generate(config)
+    assert len(_cache_files(project)) == 1
+    files = project.feed_files()
+    parsed: list[str] = []
+    import feeds.pipeline
+
+    real = feeds.pipeline.load_seed
+
+    def counting(seed, *args):  # type: ignore[no-untyped-def]
+        parsed.append(seed.name)
+        return real(seed, *args)
+
+    monkeypatch.setattr(feeds.pipeline, "load_seed", counting)
+    again = generate(config)
+    assert parsed == []
+    assert project.feed_files() == files
+    assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
+    project.seed("s005.md", title="Story 5, edited", webUrl="https://news.example/5",
+                 topics=["AI"], quality=5, publishedDateTime="2024-01-06T00:00:00Z")
+    generate(config)
+    assert parsed == ["s005.md"]
+
+
+def test_same_size_edit_with_restored_mtime_is_seen(project: Project) -> None:
+    """The rule: a seed is re-parsed when its mtime_ns, ctime_ns or size differs from the
+    cached one. ctime changes on every write and no tool can set it back."""
+    _setup(project, 3)
+    config = load_config(project.config_path)
+    generate(config)
+    path = project.seeds / "s001.md"
+    before = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("Story 1", "Story X"))  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime restored
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    generate(config)
+    assert b"Story X" in (project.output / "ai.atom").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "foreign", "empty"])
+def test_a_broken_cache_is_discarded_with_one_warning(project: Project, damage: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    _setup(project)
+    config = load_config(project.config_path)
+    generate(config, use_cache=False)
+    expected = project.feed_files()
+    generate(config)
+    (path,) = _cache_files(project)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(os.urandom(4096))
+    elif damage == "flip":
+        path.write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
+    elif damage == "foreign":
+        path.write_bytes(b'{"some": "json"}')
+    else:
+        path.write_bytes(b"")
+    for p in project.output.glob("*.atom"):
+        p.unlink()
+    with caplog.at_level(logging.WARNING, logger="feeds"):
+        generate(config)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and str(path) in warnings[0], warnings
+    assert project.feed_files() == expected
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="feeds"):
+        generate(config)  # the cache was rewritten whole
+    assert not caplog.records
+
+
+def test_a_cache_from_other_settings_is_not_used(project: Project) -> None:
+    _setup(project, 3)
+    config = load_config(project.config_path)
+    generate(config)
+    assert len(_cache_files(project)) == 1
+    project.configure([{"slug": "all", "title": "All"}], text={"max_title_length": 10})
+    short = load_config(project.config_path)
+    assert cache.fingerprint(short.seeds, "example.org", short.text) != \
+        cache.fingerprint(config.seeds, "example.org", config.text)
+    project.seed("long.md", title="A rather long title", webUrl="https://news.example/long")
+    generate(config)
+    assert "<title>A rather long title</title>" in (project.output / "all.atom").read_text()
+    generate(short)  # same files, other settings: parsed again, not read from the cache
+    assert "<title>A rather…</title>" in (project.output / "all.atom").read_text()
+
+
+def test_cached_uncached_serial_and_parallel_runs_are_identical(tmp_path: Path) -> None:
+    results = []
+    for mode in ("uncached-serial", "uncached-parallel", "cached-parallel", "cached-serial"):
+        root = tmp_path / mode
+        root.mkdir()
+        project = Project(root)
+        _setup(project, 500)  # enough to use the process pool
+        config = load_config(project.config_path)
+        jobs = 1 if mode.endswith("serial") else 2
+        if mode.startswith("cached"):
+            generate(config, jobs=jobs)  # fills the cache
+            for p in project.output.glob("*.*"):
+                p.unlink()
+        generate(config, use_cache=mode.startswith("cached"), jobs=jobs)
+        results.append(project.feed_files())
+    assert all(r == results[0] for r in results[1:])
+    assert len(results[0]) == 4
