@@ -51,6 +51,8 @@ def _summary(report: Report) -> None:
         state = ""
         if report.written is not None:
             state = "  written" if written & set(rendered.files) else "  unchanged"
+            if rendered.reused:
+                state += " (not re-rendered)"
         click.echo(f"{sel.feed.slug:<{width}}  {len(sel.items):>5} items  (dropped: {drops})"
                    f"{state}")
     if report.written and report.written.removed:

@@ -32,9 +32,8 @@ from feeds.config import Config, ConfigError, FeedConfig, load_config
 from feeds.incremental import Cancelled, SeedIndex
 from feeds.items import Item
 from feeds.lock import OutputBusy, OutputLock
-from feeds.output import publish
-from feeds.pipeline import all_files, id_authority, load_seed
-from feeds.render import Rendered, render
+from feeds.pipeline import current_digests, id_authority, load_seed, publish_all
+from feeds.render import Rendered, file_names, render
 from feeds.seeds import SeedsUnavailable
 from feeds.select import FUTURE_GRACE, feeds_for, index_topics, select
 
@@ -143,6 +142,9 @@ class Publisher:
         items = self.index.items()
         cache: dict[str, _Cached] = {}
         topics = index_topics(items)
+        # After a restart, feeds whose files on disk came from the same inputs are reused.
+        previous = current_digests(config.output) if self.published is None and \
+            config.cache is not None else {}
         for feed in feeds_for(config, items):
             if self.stop.is_set():
                 raise Cancelled
@@ -151,17 +153,17 @@ class Publisher:
             if old is not None and old.feed == feed and old.items == selection.items:
                 cache[feed.slug] = old
             else:
-                cache[feed.slug] = _Cached(feed, selection.items,
-                                           render(config.site, feed, selection.items))
-                report.rerendered += 1
+                rendered = render(config.site, feed, selection.items, previous.get(feed.slug))
+                cache[feed.slug] = _Cached(feed, selection.items, rendered)
+                report.rerendered += not rendered.reused
         horizon = now + FUTURE_GRACE
         future = [i.published for i in items if i.published > horizon]
-        files = all_files(c.rendered for c in cache.values())
+        rendered_now = [c.rendered for c in cache.values()]
         self.published = None  # until publish succeeds: a failed tick is retried in full
-        result = publish(config.output, files)
+        result = publish_all(config.output, rendered_now)
         report.written, report.deleted = len(result.written), len(result.removed)
         self.cache = cache
-        self.published = set(files)
+        self.published = {n for r in rendered_now for n in file_names(r.slug)}
         self.next_release = min(future) - FUTURE_GRACE if future else None
 
 

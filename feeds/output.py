@@ -62,17 +62,29 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def read_manifest(output: Path) -> set[str]:
-    """File names feeds wrote last time; a missing or damaged manifest means none."""
+@dataclass(slots=True)
+class Manifest:
+    """What feeds wrote last time: file names, and per feed a digest of what it was made from."""
+
+    files: set[str] = field(default_factory=set)
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+def read_manifest(output: Path) -> Manifest:
+    """The manifest; a missing or damaged one means feeds wrote nothing it knows of."""
     try:
         data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
-        return {n for n in data.get("files", []) if isinstance(n, str) and FEED_FILE_RE.match(n)}
+        files = {n for n in data.get("files", []) if isinstance(n, str) and FEED_FILE_RE.match(n)}
+        digests = {k: v for k, v in data.get("feeds", {}).items()
+                   if isinstance(k, str) and isinstance(v, str)}
+        return Manifest(files, digests)
     except (OSError, ValueError, AttributeError):
-        return set()
+        return Manifest()
 
 
-def _write_manifest(output: Path, names: Iterable[str]) -> None:
-    data = json.dumps({"generator": "feeds", "files": sorted(set(names))}, indent=1) + "\n"
+def _write_manifest(output: Path, names: Iterable[str], digests: dict[str, str]) -> None:
+    data = json.dumps({"generator": "feeds", "files": sorted(set(names)),
+                       "feeds": dict(sorted(digests.items()))}, indent=1) + "\n"
     write_if_changed(output / MANIFEST, data.encode())
 
 
@@ -88,26 +100,37 @@ def clean_temporaries(output: Path) -> list[str]:
     return removed
 
 
-def publish(output: Path, files: dict[str, bytes]) -> WriteResult:
-    """Make ``output`` hold exactly ``files`` among the files feeds manages.
+def publish(output: Path, files: dict[str, bytes], digests: dict[str, str] | None = None,
+            keep: Iterable[str] = ()) -> WriteResult:
+    """Make ``output`` hold exactly ``files`` plus ``keep`` among the files feeds manages.
 
-    The manifest is widened before new files appear and narrowed after stale ones are gone,
-    so a crash at any point never orphans a file feeds wrote.
+    ``keep`` names files known to be current (their feed's inputs did not change), which are
+    neither compared nor written. ``digests`` (feed slug -> digest of its inputs) are
+    recorded only once the files they describe are in place. The manifest is widened before
+    new files appear and narrowed after stale ones are gone, so a crash at any point never
+    orphans a file feeds wrote nor vouches for one it did not finish.
     """
     output.mkdir(parents=True, exist_ok=True)
     clean_temporaries(output)
     old = read_manifest(output)
-    result = WriteResult()
-    if not set(files) <= old:
-        _write_manifest(output, old | set(files))
+    digests = digests or {}
+    keep = set(keep)
+    current = set(files) | keep
+    result = WriteResult(unchanged=sorted(keep))
+    rewritten = {name.rsplit(".", 1)[0] for name in files}
+    interim = {slug: d for slug, d in old.digests.items() if slug not in rewritten}
+    if not current <= old.files or interim != old.digests:
+        _write_manifest(output, old.files | current, interim)
     for name in sorted(files):
         if write_if_changed(output / name, files[name]):
             result.written.append(name)
         else:
             result.unchanged.append(name)
-    for name in sorted(old - set(files)):
+    for name in sorted(old.files - current):
         with contextlib.suppress(FileNotFoundError):
             (output / name).unlink()
         result.removed.append(name)
-    _write_manifest(output, files)
+    _write_manifest(output, current, {s: d for s, d in digests.items()
+                                      if s in rewritten or f"{s}.atom" in keep})
+    result.unchanged.sort()
     return result

@@ -16,9 +16,9 @@ from feeds.config import Config, TextLimits
 from feeds.incremental import Progress, SeedIndex
 from feeds.items import DEFAULT_LIMITS, Item, normalize
 from feeds.lock import OutputLock
-from feeds.output import WriteResult, publish
+from feeds.output import WriteResult, publish, read_manifest
 from feeds.problems import Problem
-from feeds.render import Rendered, render
+from feeds.render import Rendered, file_names, render
 from feeds.seeds import SeedError, SeedFile, read_seed
 from feeds.select import Selection, feeds_for, index_topics, select
 
@@ -94,17 +94,36 @@ def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
 
 
 def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
-          ) -> tuple[list[Selection], list[Rendered]]:
-    """Select and render every feed (no I/O; ``now`` only holds back future-dated items)."""
+          previous: dict[str, str] | None = None) -> tuple[list[Selection], list[Rendered]]:
+    """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
+
+    ``previous`` maps slugs to the input digests of files already on disk: those feeds are
+    not rendered again when their inputs are unchanged.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    previous = previous or {}
     topics = index_topics(items)
     selections = [select(items, feed, now, topics) for feed in feeds_for(config, items)]
-    rendered = [render(config.site, s.feed, s.items) for s in selections]
+    rendered = [render(config.site, s.feed, s.items, previous.get(s.feed.slug))
+                for s in selections]
     return selections, rendered
 
 
 def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
     return {name: data for r in rendered for name, data in r.files.items()}
+
+
+def publish_all(output: Path, rendered: Sequence[Rendered]) -> WriteResult:
+    """Publish rendered feeds; reused ones are kept as they are on disk."""
+    keep = [name for r in rendered if r.reused for name in file_names(r.slug)]
+    return publish(output, all_files(rendered), {r.slug: r.digest for r in rendered}, keep)
+
+
+def current_digests(output: Path) -> dict[str, str]:
+    """Digests of the feeds on disk whose files are all still there."""
+    manifest = read_manifest(output)
+    return {slug: d for slug, d in manifest.digests.items()
+            if all((output / name).is_file() for name in file_names(slug))}
 
 
 def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None,
@@ -119,8 +138,9 @@ def generate(config: Config, *, write: bool = True, now: dt.datetime | None = No
         corpus = load_items(config.seeds, id_authority(config), config.text,
                             config.cache if use_cache else None, progress, jobs,
                             save_cache=write)
-        selections, rendered = build(config, corpus.items, now)
+        previous = current_digests(config.output) if write and use_cache else None
+        selections, rendered = build(config, corpus.items, now, previous)
         report = Report(selections, rendered, corpus.problems)
         if write:
-            report.written = publish(config.output, all_files(rendered))
+            report.written = publish_all(config.output, rendered)
     return report

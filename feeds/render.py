@@ -8,6 +8,7 @@ the same input always gives the same bytes and an unchanged feed is never rewrit
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import mimetypes
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -30,10 +31,21 @@ EMPTY_FEED_UPDATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """The files of one feed: file name -> bytes."""
+    """The files of one feed: file name -> bytes (empty when ``reused``: the files on disk
+    were made from the same inputs and are current)."""
 
     slug: str
     files: dict[str, bytes]
+    digest: str = ""
+    reused: bool = False
+
+
+def inputs_digest(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> str:
+    """A digest of everything a feed's bytes depend on, to skip rendering unchanged feeds."""
+    h = hashlib.sha256(f"{__version__}\0{site!r}\0{feed!r}".encode())
+    for item in items:
+        h.update(repr(item).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 class RelatedLinksExtension(BaseEntryExtension):
@@ -124,11 +136,16 @@ def _add_entry(fg: FeedGenerator, item: Item, feed: FeedConfig, scheme: str) -> 
                            for r in ranked_related(item, feed.max_related)]
 
 
-def render(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> Rendered:
-    """Atom and RSS bytes for one feed."""
+def render(site: Site, feed: FeedConfig, items: tuple[Item, ...],
+           previous_digest: str | None = None) -> Rendered:
+    """Atom and RSS bytes for one feed, or a ``reused`` marker if ``previous_digest`` (of the
+    files on disk) shows they were made from the same inputs."""
+    digest = inputs_digest(site, feed, items)
+    if digest == previous_digest:
+        return Rendered(feed.slug, {}, digest, reused=True)
     atom_name, rss_name = file_names(feed.slug)
     fg = _generator(site, feed, items)
     _links(fg, site.url + atom_name, ATOM_TYPE, site.url)
     atom = fg.atom_str(pretty=True)
     _links(fg, site.url + rss_name, RSS_TYPE, site.url)
-    return Rendered(feed.slug, {atom_name: atom, rss_name: fg.rss_str(pretty=True)})
+    return Rendered(feed.slug, {atom_name: atom, rss_name: fg.rss_str(pretty=True)}, digest)

@@ -26,7 +26,7 @@ def test_generate_prints_one_line_per_feed_with_drop_reasons(shipped: Path) -> N
     assert "3 low quality, 2 unpublished" in lines[0]
     assert lines[3].split()[1] == "5" and lines[3].endswith("written")
     again = run("generate", "--config", str(shipped))
-    assert all(ln.endswith("unchanged") for ln in again.stdout.splitlines())
+    assert all(ln.endswith("unchanged (not re-rendered)") for ln in again.stdout.splitlines())
 
 
 def test_skipped_seed_is_reported_and_strict_exits_2(project: Project) -> None:

@@ -23,7 +23,7 @@ def test_publish_removes_only_files_it_wrote(tmp_path: Path) -> None:
     assert result.written == ["a.rss"] and result.unchanged == ["a.atom"]
     assert result.removed == ["b.atom"]
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.atom", "a.rss", "mine.atom"]
-    assert read_manifest(out) == {"a.atom", "a.rss"}
+    assert read_manifest(out).files == {"a.atom", "a.rss"}
 
 
 def test_leftover_temporaries_are_cleaned(tmp_path: Path) -> None:

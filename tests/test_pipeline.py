@@ -105,3 +105,24 @@ def test_check_mode_writes_nothing(project: Project) -> None:
     report = generate(load_config(project.config_path), write=False)
     assert len(report.selections[0].items) == 1
     assert not project.output.exists()
+
+
+def test_feeds_with_unchanged_inputs_are_not_rendered_again(project: Project) -> None:
+    project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
+    project.seed("r.md", title="R", webUrl="https://news.example/r", topics=["Robots"])
+    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]},
+                       {"slug": "robots", "title": "Robots", "topics": ["Robots"]}])
+    config = load_config(project.config_path)
+    first = generate(config)
+    assert [r.reused for r in first.rendered] == [False, False]
+    files = project.feed_files()
+    project.seed("a.md", title="A2", webUrl="https://news.example/a", topics=["AI"])
+    second = generate(config)
+    assert [r.reused for r in second.rendered] == [False, True]
+    assert project.feed_files()["robots.atom"] == files["robots.atom"]
+    (project.output / "robots.rss").unlink()  # a missing file is always rebuilt
+    third = generate(config)
+    assert [r.reused for r in third.rendered] == [True, False]
+    assert project.feed_files()["robots.rss"] == files["robots.rss"]
+    assert [r.reused for r in generate(config, use_cache=False).rendered] == [False, False]
+    assert project.feed_files()["robots.rss"] == files["robots.rss"]
