@@ -1,8 +1,9 @@
-"""``config.yaml``: a typed schema (pydantic) and the resolved settings the pipeline runs on.
+"""``config.yaml``: a typed schema (msgspec) and the resolved settings the pipeline runs on.
 
 Validation is declarative so every error can name its key path
 (``feeds[2].min_quality: expected an integer, got 'high'``) instead of failing somewhere deep
-inside a run. Paths in the file are relative to the config file.
+inside a run. msgspec rather than pydantic: the same strict typing, at a tenth of the import
+time every command pays. Paths in the file are relative to the config file.
 """
 
 from __future__ import annotations
@@ -13,18 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 from feeds.seeds import SafeLoader
 from feeds.text import clean_url
@@ -38,116 +29,116 @@ class ConfigError(Exception):
     """An unusable config: the message is one line naming the file and the key path."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Invalid(ValueError):
+    """A value error about one key of the struct being checked (``key``: ``message``)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}\x00{message}")
+
+
+class _Model(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    pass
 
 
 class AuthorModel(_Model):
-    name: StrictStr
-    email: StrictStr | None = None
+    name: str
+    email: str | None = None
 
 
 class SiteModel(_Model):
-    title: StrictStr
-    url: StrictStr
-    description: StrictStr | None = None
+    title: str
+    url: str
+    description: str | None = None
     author: AuthorModel | None = None
-    language: StrictStr | None = "en"
+    language: str | None = "en"
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        url = clean_url(value)
-        if url is None:
-            raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
-        return url if url.endswith("/") else url + "/"
+    def __post_init__(self) -> None:
+        if clean_url(self.url) is None:
+            raise _Invalid("url", f"expected an absolute http(s) URL, got {self.url!r}")
 
 
 class ScheduleModel(_Model):
-    interval: StrictStr | None = None
-    cron: StrictStr | None = None
+    interval: str | None = None
+    cron: str | None = None
 
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, value: str | None) -> str | None:
-        if value is not None:
-            match = INTERVAL_RE.match(value)
+    def __post_init__(self) -> None:
+        if self.interval is not None:
+            match = INTERVAL_RE.match(self.interval)
             if not match or int(match.group(1)) == 0:
-                raise ValueError(f"expected a duration like 30s, 15m, 1h or 1d, got {value!r}")
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
+                raise _Invalid("interval", "expected a duration like 30s, 15m, 1h or 1d, "
+                               f"got {self.interval!r}")
+        if self.cron is not None:
             from apscheduler.triggers.cron import CronTrigger
 
             try:
-                CronTrigger.from_crontab(value, timezone="UTC")
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
             except ValueError as exc:
-                raise ValueError(f"not a crontab expression ({exc}): {value!r}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _one(self) -> ScheduleModel:
+                raise _Invalid("cron", f"not a crontab expression ({exc}): {self.cron!r}") \
+                    from None
         if self.interval and self.cron:
-            raise ValueError("give either interval or cron, not both")
-        return self
+            raise _Invalid("cron", "give either interval or cron, not both")
 
 
 class FeedSettingsModel(_Model):
     """Settings every feed has; ``defaults`` gives them, each feed may override any."""
 
-    min_quality: StrictInt | None = None
-    include_unpublished: StrictBool | None = None
-    max_items: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    min_quality: int | None = None
+    include_unpublished: bool | None = None
+    max_items: int | None = None
     missing_quality: Literal["keep", "drop"] | None = None
     content: Literal["full", "summary"] | None = None
-    max_related: StrictInt | None = Field(default=None, ge=0, le=20)
+    max_related: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_items is not None and not 1 <= self.max_items <= 100_000:
+            raise _Invalid("max_items", f"must be between 1 and 100000, got {self.max_items}")
+        if self.max_related is not None and not 0 <= self.max_related <= 20:
+            raise _Invalid("max_related", f"must be between 0 and 20, got {self.max_related}")
 
 
 class TextModel(_Model):
     """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
 
-    max_title_length: StrictInt = Field(default=200, ge=10, le=10_000)
-    max_summary_length: StrictInt = Field(default=1000, ge=10, le=100_000)
+    max_title_length: int = 200
+    max_summary_length: int = 1000
+
+    def __post_init__(self) -> None:
+        for key, value, top in (("max_title_length", self.max_title_length, 10_000),
+                                ("max_summary_length", self.max_summary_length, 100_000)):
+            if not 10 <= value <= top:
+                raise _Invalid(key, f"must be between 10 and {top}, got {value}")
 
 
-class FeedModel(FeedSettingsModel):
-    slug: StrictStr
-    title: StrictStr
-    description: StrictStr | None = None
-    topics: list[StrictStr] | None = None
+class FeedModel(FeedSettingsModel, kw_only=True):
+    slug: str
+    title: str
+    description: str | None = None
+    topics: list[str] | None = None
 
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG_RE.match(value) or value in (".", ".."):
-            raise ValueError(
-                f"{value!r} is not a file name inside output/: use letters, digits, '.', '_' "
-                "and '-', starting with a letter or digit")
-        return value
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not SLUG_RE.match(self.slug) or self.slug in (".", ".."):
+            raise _Invalid("slug", f"{self.slug!r} is not a file name inside output/: use "
+                           "letters, digits, '.', '_' and '-', starting with a letter or digit")
 
 
 class ConfigModel(_Model):
     site: SiteModel
-    seeds: StrictStr = "seeds"
-    output: StrictStr = "output"
-    cache: StrictStr | None = ".feeds-cache"
+    seeds: str = "seeds"
+    output: str = "output"
+    cache: str | None = ".feeds-cache"
     schedule: ScheduleModel = ScheduleModel()
     defaults: FeedSettingsModel = FeedSettingsModel()
     text: TextModel = TextModel()
     feeds: list[FeedModel] = []
-    auto_topics: StrictBool = False
+    auto_topics: bool = False
 
-    @model_validator(mode="after")
-    def _unique_slugs(self) -> ConfigModel:
+    def __post_init__(self) -> None:
         seen: set[str] = set()
         for i, feed in enumerate(self.feeds):
             if feed.slug.lower() in seen:
-                raise ValueError(f"feeds[{i}].slug: duplicate slug {feed.slug!r}")
+                raise _Invalid(f"feeds[{i}].slug", f"duplicate slug {feed.slug!r}")
             seen.add(feed.slug.lower())
-        return self
 
 
 # Resolved settings: plain dataclasses the rest of the pipeline reads.
@@ -201,62 +192,85 @@ BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
 
 
 def _merge(base: FeedConfig, override: FeedSettingsModel, **fields: Any) -> FeedConfig:
-    values = {k: v for k, v in override.model_dump(
-        include=set(FeedSettingsModel.model_fields)).items() if v is not None}
+    values = {k: getattr(override, k) for k in FeedSettingsModel.__struct_fields__
+              if getattr(override, k) is not None}
     return FeedConfig(**{**{f: getattr(base, f) for f in base.__slots__}, **values, **fields})
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
+_TYPE_WORDS = {"int": "an integer", "bool": "true or false", "str": "a string",
+               "array": "a list", "object": "a mapping"}
+_MSG = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def _walk(data: Any, parts: list[str | int]) -> Any:
+    for part in parts:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _struct_at(parts: list[str | int]) -> type[msgspec.Struct] | None:
+    """The struct type describing the mapping at ``parts`` (for 'did you mean' hints)."""
+    cls: Any = ConfigModel
+    for part in parts:
         if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
+            continue
+        hints = msgspec.structs.fields(cls)
+        field = next((f for f in hints if f.name == part), None)
+        if field is None:
+            return None
+        candidates = [field.type, *getattr(field.type, "__args__", ())]
+        nested = [c for c in candidates for c in (c, *getattr(c, "__args__", ()))
+                  if isinstance(c, type) and issubclass(c, msgspec.Struct)]
+        if not nested:
+            return None
+        cls = nested[0]
+    return cls
+
+
+def _path(parts: list[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
     return out
 
 
-_TYPE_WORDS = {"int_type": "an integer", "bool_type": "true or false",
-               "string_type": "a string", "list_type": "a list", "dict_type": "a mapping",
-               "model_type": "a mapping", "int_parsing": "an integer"}
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The valid keys of the mapping at ``loc`` (for 'did you mean' hints)."""
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return []
-        ann = info.annotation
-        inner = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
-        models = [a for a in inner if issubclass(a, BaseModel)]
-        if not models:
-            return []
-        model = models[0]
-    return list(model.model_fields)
-
-
-def describe_error(err: dict[str, Any]) -> str:
-    """One readable line for one pydantic error, starting with the key path."""
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    kind = err["type"]
-    got = err.get("input")
-    if kind == "extra_forbidden":
-        valid = _fields_at(ConfigModel, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
+    """One readable line for a validation error, starting with the key path."""
+    match = _MSG.match(str(exc))
+    assert match is not None
+    msg, raw_path = match.group("msg"), match.group("path") or ""
+    parts: list[str | int] = [int(i) if i else k for k, i in _PART.findall(raw_path)]
+    if "\x00" in msg:  # raised by a __post_init__ check, about one key of that struct
+        key, text = msg.split("\x00", 1)
+        key_parts = [int(i) if i else k for k, i in _PART.findall("." + key)]
+        return f"{_path(parts + key_parts)}: {text}"
+    unknown = re.match(r"Object contains unknown field `(.+)`", msg)
+    if unknown:
+        cls = _struct_at(parts)
+        valid = list(cls.__struct_fields__) if cls else []
+        close = difflib.get_close_matches(unknown.group(1), valid, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else \
             (f" (valid keys: {', '.join(valid)})" if valid else "")
-        return f"{_loc(loc)}: unknown key{hint}"
-    if kind == "missing":
-        return f"{_loc(loc)}: required key is missing"
-    if kind in _TYPE_WORDS:
-        return f"{_loc(loc)}: expected {_TYPE_WORDS[kind]}, got {got!r}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if kind == "value_error" and msg.startswith("feeds[") and ": " in msg:
-        return msg
-    return f"{_loc(loc)}: {msg}" if loc else msg
+        return f"{_path([*parts, unknown.group(1)])}: unknown key{hint}"
+    missing = re.match(r"Object missing required field `(.+)`", msg)
+    if missing:
+        return f"{_path([*parts, missing.group(1)])}: required key is missing"
+    got = _walk(data, parts)
+    expected = re.match(r"Expected `([^`|]+)(?: \| null)?`", msg)
+    if expected and expected.group(1) in _TYPE_WORDS:
+        return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {got!r}"
+    if msg.startswith("Invalid enum value"):
+        cls = _struct_at(parts[:-1])
+        field = next((f for f in msgspec.structs.fields(cls) if f.name == parts[-1]), None) \
+            if cls and parts else None
+        allowed = [repr(a) for t in getattr(field, "type", None).__args__
+                   for a in getattr(t, "__args__", ())] if field else []
+        return f"{_path(parts)}: expected one of {', '.join(allowed)}, got {got!r}"
+    return f"{_path(parts)}: {msg}" if parts else msg
 
 
 def parse_config(data: Any, path: Path) -> Config:
@@ -264,9 +278,9 @@ def parse_config(data: Any, path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:
-        model = ConfigModel.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe_error(exc.errors()[0])}") from None
+        model = msgspec.convert(data, ConfigModel)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_error(exc, data)}") from None
     base = path.parent
     defaults = _merge(BUILTIN_DEFAULTS, model.defaults)
     feeds = tuple(
@@ -293,7 +307,7 @@ def parse_config(data: Any, path: Path) -> Config:
         cache=(base / model.cache) if model.cache else None,
         feeds=feeds,
         defaults=defaults,
-        text=TextLimits(**model.text.model_dump()),
+        text=TextLimits(model.text.max_title_length, model.text.max_summary_length),
         auto_topics=model.auto_topics,
         interval_seconds=interval,
         cron=model.schedule.cron,

@@ -9,6 +9,7 @@ with a note saying so.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import reprlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ MAX_RELATED = 20
 # Related coverage moves an entry's `updated` only within this window after publication, so
 # a mistyped (far-future) related date cannot pin an entry to the top of readers' lists.
 RELATED_UPDATE_WINDOW = dt.timedelta(days=30)
+_INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
@@ -145,8 +147,8 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str) and _INT_TEXT.match(value):
+        return int(value)
     return None
 
 

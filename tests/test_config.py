@@ -11,6 +11,11 @@ def _parse(data: dict):
     return parse_config({"site": SITE, **data}, Path("/srv/feeds/config.yaml"))
 
 
+def test_unknown_keys_list_the_valid_ones_when_nothing_is_close() -> None:
+    with pytest.raises(ConfigError, match=r"site.zzz: unknown key \(valid keys: title, url, "):
+        _parse({"site": {**SITE, "zzz": 1}})
+
+
 def test_defaults_and_overrides_are_merged() -> None:
     config = _parse({"defaults": {"min_quality": 30, "max_items": 10},
                      "feeds": [{"slug": "ai", "title": "AI", "topics": ["AI"]},
@@ -38,7 +43,14 @@ def test_defaults_and_overrides_are_merged() -> None:
     ({"feeds": [{"slug": "a/b", "title": "A"}]}, "feeds[0].slug: 'a/b' is not"),
     ({"feeds": [{"slug": "", "title": "A"}]}, "feeds[0].slug: '' is not"),
     ({"feeds": [{"title": "A"}]}, "feeds[0].slug: required key is missing"),
-    ({"defaults": {"missing_quality": "maybe"}}, "defaults.missing_quality: Input should be"),
+    ({"defaults": {"missing_quality": "maybe"}},
+     "defaults.missing_quality: expected one of 'keep', 'drop', got 'maybe'"),
+    ({"feeds": [{"slug": "a", "title": "A", "max_items": 0}]},
+     "feeds[0].max_items: must be between 1 and 100000, got 0"),
+    ({"site": {"title": "S", "url": "ftp://x"}}, "site.url: expected an absolute http(s) URL"),
+    ({"feeds": [{"slug": "a"}]}, "feeds[0].title: required key is missing"),
+    ({"schedule": {"interval": "1m", "cron": "* * * * *"}},
+     "schedule.cron: give either interval or cron, not both"),
     ({"defaults": {"include_unpublished": "yes"}},
      "defaults.include_unpublished: expected true or false, got 'yes'"),
     ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),

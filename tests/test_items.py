@@ -92,3 +92,10 @@ def test_repairable_fields_are_repaired_with_a_note() -> None:
     odd = normalize({"title": "t", "publishedDateTime": "2024-01-01", "published": "maybe"},
                     "s.md")
     assert odd.item.is_published is False
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("42", 42), (" -3 ", -3), ("²", None),
+                                               ("4.5", None), (True, None), (7, 7)])
+def test_quality_text_is_read_only_when_it_is_plain_digits(raw: object, expected: object) -> None:
+    item = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": raw}, "s").item
+    assert item.quality == expected
