@@ -12,10 +12,11 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
+from msgspec import Meta
 
 from feeds.seeds import SafeLoader
 from feeds.text import clean_url
@@ -84,39 +85,26 @@ class FeedSettingsModel(_Model):
 
     min_quality: int | None = None
     include_unpublished: bool | None = None
-    max_items: int | None = None
+    max_items: Annotated[int, Meta(ge=1, le=100_000)] | None = None
     missing_quality: Literal["keep", "drop"] | None = None
     content: Literal["full", "summary"] | None = None
-    max_related: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.max_items is not None and not 1 <= self.max_items <= 100_000:
-            raise _Invalid("max_items", f"must be between 1 and 100000, got {self.max_items}")
-        if self.max_related is not None and not 0 <= self.max_related <= 20:
-            raise _Invalid("max_related", f"must be between 0 and 20, got {self.max_related}")
+    max_related: Annotated[int, Meta(ge=0, le=20)] | None = None
 
 
 class TextModel(_Model):
     """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
 
-    max_title_length: int = 200
-    max_summary_length: int = 1000
-
-    def __post_init__(self) -> None:
-        for key, value, top in (("max_title_length", self.max_title_length, 10_000),
-                                ("max_summary_length", self.max_summary_length, 100_000)):
-            if not 10 <= value <= top:
-                raise _Invalid(key, f"must be between 10 and {top}, got {value}")
+    max_title_length: Annotated[int, Meta(ge=10, le=10_000)] = 200
+    max_summary_length: Annotated[int, Meta(ge=10, le=100_000)] = 1000
 
 
-class FeedModel(FeedSettingsModel, kw_only=True):
+class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys after defaults
     slug: str
     title: str
     description: str | None = None
     topics: list[str] | None = None
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         if not SLUG_RE.match(self.slug) or self.slug in (".", ".."):
             raise _Invalid("slug", f"{self.slug!r} is not a file name inside output/: use "
                            "letters, digits, '.', '_' and '-', starting with a letter or digit")
@@ -260,7 +248,10 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
     if missing:
         return f"{_path([*parts, missing.group(1)])}: required key is missing"
     got = _walk(data, parts)
-    expected = re.match(r"Expected `([^`|]+)(?: \| null)?`", msg)
+    bound = re.match(r"Expected `int` ([<>]=) (-?\d+)", msg)
+    if bound:
+        return f"{_path(parts)}: must be {bound.group(1)} {bound.group(2)}, got {got!r}"
+    expected = re.match(r"Expected `([^`|]+)(?: \| null)?`, got", msg)
     if expected and expected.group(1) in _TYPE_WORDS:
         return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {got!r}"
     if msg.startswith("Invalid enum value"):

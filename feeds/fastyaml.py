@@ -68,10 +68,15 @@ AVAILABLE = _ryml is not None
 # tab (ryml and libyaml disagree on tabs after ':') and surrogates. CR only in CRLF pairs.
 _BAD_CHARS = re.compile(
     "[^\n\r -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-# Tags (dropped by ryml's JSON), '@' and '`' starting a plain scalar (libyaml refuses them,
-# ryml accepts), '%' at a line start (a directive: libyaml refuses it here, ryml ignores it).
-_SUSPECT_CHARS = ("!", "@", "`", "%")
-_SUSPECT = re.compile(r"(?:^|[\s\[\]{},:?-])[!@`]|(?:^|\n)%")
+# Characters that, at the start of a node, ryml reads differently from libyaml or that the
+# JSON loses: tags (dropped), anchors and aliases (ryml accepts names libyaml refuses),
+# '@' and '`' (reserved: libyaml refuses them), '%' (a directive at a line start), and ']',
+# '}' (libyaml refuses them as a plain scalar's first character in block context).
+# A node starts at a line start after indentation, after a block indicator ('-', '?', ':')
+# and spaces, or after a flow indicator ('[', '{', ','). A match in a quoted string only
+# costs a fallback.
+_SUSPECT_CHARS = ("!", "&", "*", "@", "`", "%", "]", "}")
+_SUSPECT = re.compile(r"(?:(?:^|\n) *|[-?:] +)[!&*@`%\]}]|[\[{,] *[!&*@`%]")
 # libyaml limits a simple key (key text plus spaces up to ':') to 1024 characters.
 _LONG_SPACES = " " * 256
 _MAX_KEY = 64
