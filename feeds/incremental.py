@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +113,8 @@ class SeedIndex:
                 if progress:
                     progress(len(out), len(todo))
             return out
+        from concurrent.futures import ProcessPoolExecutor  # only big batches need it
+
         # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
         method = "fork" if threading.active_count() == 1 else "forkserver"
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:

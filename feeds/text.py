@@ -6,13 +6,13 @@ serialise them, so one stray byte in one seed would otherwise cost a whole feed.
 
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import ftfy
-import ftfy.badness
 import nh3
 
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
@@ -21,6 +21,15 @@ _SPACE = re.compile(r"\s+")
 # What a YAML stream may not contain (PyYAML's reader refuses the whole document).
 _YAML_UNACCEPTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@functools.cache
+def _ftfy() -> Any:
+    """ftfy, imported on first need: it costs ~60 ms of start-up, and ASCII text never needs it."""
+    import ftfy
+    import ftfy.badness
+
+    return ftfy
 
 
 def strip_illegal(value: str) -> str:
@@ -37,8 +46,8 @@ def repair_for_yaml(text: str) -> tuple[str, int]:
     count = len(_YAML_UNACCEPTABLE.findall(text))
     if not count:
         return text, 0
-    text = ftfy.fix_text(text, uncurl_quotes=False, unescape_html=False,
-                         fix_line_breaks=False, normalization=None)
+    text = _ftfy().fix_text(text, uncurl_quotes=False, unescape_html=False,
+                            fix_line_breaks=False, normalization=None)
     return _YAML_UNACCEPTABLE.sub("", text), count
 
 
@@ -82,8 +91,8 @@ def repair_text(value: str, limit: int | None = None) -> str:
         value = value[: 4 * limit + 64]
     # ftfy is the costliest step and mojibake needs non-ASCII text that looks wrong; this
     # check is ftfy's own heuristic, so skipping never changes the result of a fix.
-    if not value.isascii() and ftfy.badness.is_bad(value):
-        value = ftfy.fix_text(value, uncurl_quotes=False, unescape_html=False)
+    if not value.isascii() and _ftfy().badness.is_bad(value):
+        value = _ftfy().fix_text(value, uncurl_quotes=False, unescape_html=False)
     text = clean_text(strip_tags(value))
     return truncate(text, limit) if limit is not None else text
 
