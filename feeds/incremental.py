@@ -85,6 +85,8 @@ class SeedIndex:
         entries = self.entries
         todo = [seed for seed in files if seed.version is None
                 or (old := entries.get(seed.name)) is None or old.version != seed.version]
+        if not todo and len(files) == len(entries):
+            return stats  # every file known and unchanged, none gone: the common idle tick
         results = self._parse(todo, load, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
