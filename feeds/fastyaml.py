@@ -18,32 +18,43 @@ the YAML 1.1 typing that JSON cannot express is checked instead of re-done:
   strings starting with ``*`` (ryml writes an unresolved alias ``*a`` as the string ``"*a"``)
   and for empty keys (a null key).
 * Constructs that ryml reads differently from libyaml, or that the JSON loses, are refused
-  up front from the source text: tags (ryml drops them), ``@``/backquote/``%`` where libyaml
-  rejects them, tabs, characters libyaml treats as line breaks or refuses (NEL, LS, PS,
-  C0/C1 controls, BOM, surrogates), multi-document streams, mappings with duplicate keys,
-  keys longer than 64 characters or long space runs (libyaml's 1024-character simple-key
-  limit), raw control characters in the output (``json.loads`` strict mode) and invalid UTF-8
-  that ryml produces from lone-surrogate escapes.
+  up front from the UTF-8 source: tags (ryml drops them), anchors/aliases, ``@``, backquote,
+  ``%``, ``]``, ``}`` at the start of a node, flow collections (``[``/``{`` at the start of a
+  node), block scalar headers with indentation digits or comments, tabs, lone CRs, and the
+  characters libyaml treats as line breaks or refuses (C0/C1 controls incl. NEL, DEL, LS,
+  PS, BOM, U+FFFE/U+FFFF, surrogates). After parsing: multi-document streams, empty
+  documents, mappings with duplicate keys, keys over 64 characters or 256-space runs
+  (libyaml's 1024-character simple-key limit), raw control characters in the JSON (strict
+  ``json.loads``) and invalid UTF-8 (what ryml makes of a ``"\ud800"`` escape).
 
 Every refusal returns None and the caller uses PyYAML, which also produces the error message
 for invalid YAML (this module never raises for bad input). Conservative on purpose: a false
-"refuse" costs one PyYAML parse, a false "accept" would be a silent data difference.
+"refuse" costs one PyYAML parse, a false "accept" would be a silent data difference. The
+source checks work on bytes with ``translate``/``find`` because ``re`` scans of a 3.5 KB
+text cost 20-200 us, as much as everything else together.
 
-Measured (10k synthetic seeds from ``bench/make_corpus.py``, 3.5 KB front matter each,
-CPython 3.11, rapidyaml 0.15.2, PyYAML 6.0.4 with libyaml; see /tmp/ryml/bench.py):
+Measured (10k synthetic seeds from ``bench/make_corpus.py 10000``, 3.5 KB of front matter
+each; CPython 3.11, rapidyaml 0.15.2, PyYAML 6.0.4 with libyaml; best of 5 runs on a shared,
+noisy machine, /tmp/ryml/bench.py):
 
-* SeedLoader (CSafeLoader):                 ~575 us/seed
-* load_front_matter (this module):          ~60 us/seed (about 9-10x faster)
-* ryml parse alone (reused tree):           ~19 us/seed
+* (a) SeedLoader (CSafeLoader):             ~440-600 us/seed
+* (b) load_front_matter (this module):      ~80 us/seed, fast path taken for 9992/9995 seeds:
+  about 6-7x faster. Of that: source checks ~9, ryml parse ~13, JSON emit ~10, special-string
+  scan ~8, ``json`` decode with hooks ~25, the rest call overhead.
+* (c) ryml parse alone (reused tree):       ~13 us/seed
 
-Verification (/tmp/ryml/verify.py): the 10k corpus, seeds/*.txt and tests/data/broken/*.md:
-every non-None result equals SeedLoader's, types included; see the report for counts.
+Verification (/tmp/ryml/verify.py): 10k corpus + seeds/*.txt + tests/data/broken/*.md
+(10039 front matters): 10022 fast, 17 fallback, 0 mismatches; plus 100k+ mutated seeds and
+~180 hand-written edge cases: 0 mismatches (a mismatch includes accepting text PyYAML rejects).
 
 Limits: rapidyaml's default error handler prints two lines to the process's stderr (fd 2)
 when it meets invalid YAML, before raising; the Python binding does not expose
-``set_callbacks``, so this cannot be silenced without redirecting fd 2. Anchors and aliases,
-merge keys, tags, duplicate keys and YAML-1.1-special strings always fall back. Not a general
-YAML loader: the checks are tuned to be exact, not to accept as much as possible.
+``set_callbacks``, so this cannot be silenced without redirecting fd 2 (not done: unsafe with
+threads). Uses the SWIG module ``ryml._ryml`` directly (``parse_csubstr``,
+``emit_json_to_substr``), so a rapidyaml upgrade must be re-verified. Anchors and aliases,
+merge keys, tags, flow style, duplicate keys and YAML-1.1-special strings (even quoted ones)
+always fall back. Duplicate keys are never reported (the list is always empty): such a
+mapping falls back so SeedLoader reports them with line numbers.
 """
 
 from __future__ import annotations
@@ -64,36 +75,50 @@ __all__ = ["AVAILABLE", "load_front_matter"]
 
 AVAILABLE = _ryml is not None
 
-# Characters libyaml refuses or treats as line breaks (YAML 1.1: NEL, LS, PS), plus the BOM,
-# tab (ryml and libyaml disagree on tabs after ':') and surrogates. CR only in CRLF pairs.
-_BAD_CHARS = re.compile(
-    "[^\n\r -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# The source checks run on the UTF-8 bytes (memchr-speed ``in`` tests; re is too slow here).
+# Bytes that are always fine: printable ASCII, LF, CR (CR is checked separately).
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\n\r"
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+# Characters libyaml refuses or treats as line breaks: C1 controls incl. NEL (U+0080-U+009F),
+# LS and PS (U+2028, U+2029), the BOM (U+FEFF), U+FFFE and U+FFFF. (C0 controls, DEL and
+# tab are caught as ASCII bytes; lone surrogates cannot be encoded at all.)
+_BAD_SEQUENCES = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf", b"\xef\xbf\xbe",
+                  b"\xef\xbf\xbf")
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
 # Characters that, at the start of a node, ryml reads differently from libyaml or that the
 # JSON loses: tags (dropped), anchors and aliases (ryml accepts names libyaml refuses),
-# '@' and '`' (reserved: libyaml refuses them), '%' (a directive at a line start), and ']',
-# '}' (libyaml refuses them as a plain scalar's first character in block context).
-# A node starts at a line start after indentation, after a block indicator ('-', '?', ':')
-# and spaces, or after a flow indicator ('[', '{', ','). A match in a quoted string only
-# costs a fallback.
-_SUSPECT_CHARS = ("!", "&", "*", "@", "`", "%", "]", "}")
-_SUSPECT = re.compile(r"(?:(?:^|\n) *|[-?:] +)[!&*@`%\]}]|[\[{,] *[!&*@`%]")
+# '@' and '`' (reserved: libyaml refuses them), '%' (a directive at a line start), ']' and
+# '}' (libyaml refuses them as a plain scalar's first character), flow collections ('[',
+# '{': YAML 1.1 and 1.2 differ on ':' inside flow plain scalars; seeds use block style) and
+# block scalar headers other than a bare '|', '>', '|-', '>-', '|+', '>+' (ryml accepts junk
+# after the header). A node starts at a line start after indentation, or after a block
+# indicator ('-', '?', ':') and spaces. A match inside a quoted string only costs a fallback.
+_SUSPECT_CHARS = b"!&*@`%[]{}|>"
+# Maps suspect characters to '!', space and LF to themselves, everything else to 'x', so
+# that one memchr-speed find() walks the candidates.
+_CLASSES = bytes(
+    0x21 if ch in _SUSPECT_CHARS else ch if ch in b" \n" else 0x78 for ch in range(256))
+_BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\n|$)")
 # libyaml limits a simple key (key text plus spaces up to ':') to 1024 characters.
-_LONG_SPACES = " " * 256
+_LONG_SPACES = b" " * 256
 _MAX_KEY = 64
 
 # A JSON string whose content PyYAML would resolve to a non-str if it had been plain
 # (bool, null, int, float, merge, value and the 'yaml' tags of SafeLoader's resolvers; no
 # timestamps, as in SeedLoader), an alias ("*a"), or an empty key (a null key in YAML).
+# A superset of those rules, written as a trie behind a first-character lookahead so that
+# the ~200 quotes of a seed's JSON are rejected quickly.
 _SPECIAL = re.compile(
-    r'"(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF'
-    r"|~|null|Null|NULL|<<|=|!|&"
-    # int
-    r"|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
-    r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
-    # float
-    r"|[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-    r')"|"\*|"":'
+    r'"(?=[-+.0-9~<=!&*yYnNtTfFoO"])(?:(?:'
+    # bool and null words ('y'/'Y' alone are a harmless extra)
+    r"y(?:es)?|Y(?:es|ES)?|n(?:o|ull)|N(?:o|O|ull|ULL)|true|T(?:rue|RUE)|false|F(?:alse|ALSE)"
+    r"|o(?:n|ff)|O(?:n|N|ff|FF)"
+    # int and float, incl. 0b, 0x, octal, '_', sexagesimal, .inf, .nan (any sign)
+    r"|[-+]?(?:0b[0-1_]+|0x[0-9a-fA-F_]+"
+    r"|[0-9][0-9_]*(?:(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|\.[0-9_]*(?:[eE][-+][0-9]+)?)?"
+    r"|\.(?:[0-9][0-9_]*(?:[eE][-+][0-9]+)?|inf|Inf|INF|nan|NaN|NAN))"
+    # null, merge, value, the 'yaml' resolver's '!', '&', '*'; then alias and empty key
+    r'|~|<<|=|!|&|\*)"|\*|":)'
 )
 # PyYAML's float rule, for the bare numbers of the JSON that json.loads sees as floats.
 _FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
@@ -137,15 +162,37 @@ class _Buffers(threading.local):
 _buffers = _Buffers()
 
 
-def _refused(body: str) -> bool:
-    """True if the source text uses something the fast path does not reproduce exactly."""
-    if _BAD_CHARS.search(body) is not None or _LONG_SPACES in body:
-        return True
-    if "\r" in body and "\r" in body.replace("\r\n", "\n"):
+def _suspect_at(source: bytes, i: int) -> bool:
+    """Whether the suspect character at ``source[i]`` starts a node (see _SUSPECT_CHARS)."""
+    j = i
+    while j and source[j - 1] == 0x20:
+        j -= 1
+    if not (j == 0 or source[j - 1] == 0x0A or (j < i and source[j - 1] in b"-?:")):
+        return False
+    return source[i] not in b"|>" or _BLOCK_HEADER.match(source, i) is None
+
+
+def _refused(source: bytes) -> bool:
+    """True if the UTF-8 source uses something the fast path does not reproduce exactly."""
+    rest = source.translate(None, _PLAIN_BYTES)
+    if rest:
+        if rest.translate(None, _HIGH_BYTES):
+            return True  # C0 control, tab or DEL
+        # Only whole UTF-8 sequences are left, so no match can straddle two characters.
+        if any(seq in rest for seq in _BAD_SEQUENCES):
+            return True
+        if b"\xc2" in rest and _C1.search(rest) is not None:
+            return True
+    if b"\r" in source and source.count(b"\r") != source.count(b"\r\n"):
         return True  # a lone CR: a line break for libyaml, not for ryml
-    for ch in _SUSPECT_CHARS:
-        if ch in body:
-            return _SUSPECT.search(body) is not None
+    if _LONG_SPACES in source:
+        return True
+    classes = source.translate(_CLASSES)
+    i = classes.find(b"!")
+    while i >= 0:
+        if (i == 0 or classes[i - 1] != 0x78) and _suspect_at(source, i):
+            return True
+        i = classes.find(b"!", i + 1)
     return False
 
 
@@ -158,14 +205,20 @@ def load_front_matter(body: str) -> tuple[object, list[tuple[str, int]]] | None:
     this fast path does not reproduce exactly (see the module docstring), or ryml is not
     installed. Never raises for bad input.
     """
-    if _ryml is None or not body or _refused(body):
+    if _ryml is None or not body:
+        return None
+    try:
+        source = body.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return None
+    if _refused(source):
         return None
     bufs = _buffers
     tree = bufs.tree
     try:
         tree.clear()
         tree.clear_arena()
-        _ryml.parse_csubstr(body, tree)
+        _ryml.parse_csubstr(source, tree)
         if tree.is_stream(0):  # several documents (or an explicit '---' inside)
             return None
         failed, size = _ryml.emit_json_to_substr(tree, 0, bufs.out)
@@ -180,7 +233,8 @@ def load_front_matter(body: str) -> tuple[object, list[tuple[str, int]]] | None:
         if _SPECIAL.search(text) is not None:
             return None
         data = _decode_json(text)
-    except (_Refuse, ValueError, RecursionError, ryml.ExceptionBasic):
-        # ValueError covers json.JSONDecodeError and UnicodeDecodeError.
+    except (_Refuse, ValueError, RecursionError, RuntimeError, ryml.ExceptionBasic):
+        # ValueError covers json.JSONDecodeError and UnicodeDecodeError; RuntimeError is what
+        # the binding raises for a C++ exception other than ryml's own.
         return None
     return data, []

@@ -59,6 +59,25 @@ def _parse_chunk(load: Loader, seeds: Sequence[SeedFile], authority: str,
     return [load(seed, authority, limits) for seed in seeds]
 
 
+def _parse_chunk_packed(load: Loader, seeds: Sequence[SeedFile], authority: str,
+                        limits: TextLimits) -> bytes:
+    """A worker's results as msgpack: far cheaper to ship back than pickled dataclasses."""
+    import msgspec
+
+    return msgspec.msgpack.encode(_parse_chunk(load, seeds, authority, limits))
+
+
+def _init_worker() -> None:
+    """A parser process: quiet stderr (rapidyaml writes there on bad YAML; every problem
+    still comes back as a message) and the rapidyaml fast path on."""
+    import feeds.seeds
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    feeds.seeds.FAST_YAML = os.environ.get("FEEDS_FAST_YAML", "1") != "0"
+
+
 def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         (os.cpu_count() or 1)
@@ -77,8 +96,8 @@ class SeedIndex:
                 progress: Progress | None = None, jobs: int | None = None) -> RefreshStats:
         """Bring the index in line with ``root``; raises SeedsUnavailable, Cancelled.
 
-        Many changed files are parsed in a process pool over ``jobs`` workers (default: every
-        core); results do not depend on how many.
+        Many changed files are parsed in a pool of ``jobs`` worker processes (default: one per
+        core; workers also get the rapidyaml fast path); results do not depend on how many.
         """
         files = discover(root)
         stats = RefreshStats(seen=len(files))
@@ -103,11 +122,10 @@ class SeedIndex:
                progress: Progress | None,
                jobs: int | None) -> list[tuple[Item | None, list[Problem]]]:
         jobs = jobs or workers()
-        size = 64 if len(todo) < PARALLEL_MIN or jobs == 1 else \
-            max(64, min(512, len(todo) // (jobs * 8)))
+        size = 64 if len(todo) < PARALLEL_MIN else max(64, min(512, len(todo) // (jobs * 8)))
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
         out: list[tuple[Item | None, list[Problem]]] = []
-        if len(todo) < PARALLEL_MIN or jobs == 1:
+        if len(todo) < PARALLEL_MIN:
             for chunk in chunks:
                 if should_stop():
                     raise Cancelled
@@ -119,14 +137,18 @@ class SeedIndex:
 
         # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
         method = "fork" if threading.active_count() == 1 else "forkserver"
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = [pool.submit(_parse_chunk, load, chunk, self.authority, self.limits)
-                       for chunk in chunks]
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                                 initializer=_init_worker) as pool:
+            import msgspec
+
+            decoder = msgspec.msgpack.Decoder(list[tuple[Item | None, list[Problem]]])
+            futures = [pool.submit(_parse_chunk_packed, load, chunk, self.authority,
+                                   self.limits) for chunk in chunks]
             try:
                 for future in futures:
                     if should_stop():
                         raise Cancelled
-                    out.extend(future.result())
+                    out.extend(decoder.decode(future.result()))
                     if progress:
                         progress(len(out), len(todo))
             except BaseException:

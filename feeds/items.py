@@ -28,6 +28,10 @@ MAX_RELATED = 20
 # Related coverage moves an entry's `updated` only within this window after publication, so
 # a mistyped (far-future) related date cannot pin an entry to the top of readers' lists.
 RELATED_UPDATE_WINDOW = dt.timedelta(days=30)
+# 2024-03-01, 2024-03-01T10:00, …T10:00:00, …T10:00:00.123, with Z or ±hh:mm: shapes on which
+# datetime.fromisoformat and dateutil's isoparse agree.
+_COMMON_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+                         r"(?:Z|[+-]\d{2}:\d{2})?)?$")
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
@@ -76,13 +80,17 @@ class Item:
     images: tuple[Image, ...] = ()
     related: tuple[Related, ...] = ()
     source: str = ""
-    # Derived once, for selection: casefolded topics, and the newest-first order key.
-    topic_keys: frozenset[str] = field(init=False, repr=False, compare=False)
-    order_key: tuple[float, str, str] = field(init=False, repr=False, compare=False)
+    # Derived for selection: casefolded topics and the newest-first order key. Stored fields
+    # (filled in when not given) so a cache load decodes them instead of recomputing them.
+    topic_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    order_key: tuple[float, str, str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "topic_keys", frozenset(t.casefold() for t in self.topics))
-        object.__setattr__(self, "order_key", (-self.published.timestamp(), self.id, self.source))
+        if self.topic_keys is None:
+            object.__setattr__(self, "topic_keys", tuple(t.casefold() for t in self.topics))
+        if self.order_key is None:
+            object.__setattr__(self, "order_key",
+                               (-self.published.timestamp(), self.id, self.source))
 
 
 @dataclass(slots=True)
@@ -115,8 +123,10 @@ def parse_time(value: Any) -> dt.datetime:
     elif isinstance(value, dt.date):
         when = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str) and value.strip():
-        try:
-            when = dateparser.isoparse(value.strip())
+        text = value.strip()
+        try:  # the stdlib reads the common shapes ~20x faster; dateutil the rest of ISO 8601
+            when = dt.datetime.fromisoformat(text) if _COMMON_ISO.match(text) else \
+                dateparser.isoparse(text)
         except (ValueError, OverflowError):
             raise ValueError(f"not an ISO 8601 date: {_short(value)}") from None
     else:

@@ -184,9 +184,21 @@ def decode(data: bytes, name: str, notes: list[str] | None = None) -> str:
         return text
 
 
+# The rapidyaml fast path (feeds.fastyaml) is switched on only in parser worker processes:
+# ryml prints to the process's stderr on invalid YAML, which a worker can silence and the main
+# process (the CLI's messages, the daemon's log) must not.
+FAST_YAML = False
+
+
 def parse_record(text: str, name: str) -> RawSeed:
     """Parse a seed's text into its front-matter mapping."""
     body, first_line = front_matter(text, name)
+    if FAST_YAML:
+        from feeds.fastyaml import load_front_matter
+
+        fast = load_front_matter(body)
+        if fast is not None and isinstance(fast[0], dict):
+            return RawSeed(fast[0], [])  # identical to SeedLoader's result, or None
     loader = SeedLoader(body)
     try:
         record = loader.get_single_data()

@@ -67,7 +67,7 @@ def select(items: Sequence[Item], feed: FeedConfig, now: dt.datetime | None = No
     else:
         wanted = {t.casefold() for t in feed.topics}
         if topics is None:
-            candidates = [i for i in items if not i.topic_keys.isdisjoint(wanted)]
+            candidates = [i for i in items if not wanted.isdisjoint(i.topic_keys)]
         else:
             seen: dict[int, Item] = {}
             for key in wanted:

@@ -89,8 +89,8 @@ def repair_text(value: str, limit: int | None = None) -> str:
     """
     if limit is not None and len(value) > 4 * limit + 64:
         value = value[: 4 * limit + 64]
-    # ftfy is the costliest step and mojibake needs non-ASCII text that looks wrong; this
-    # check is ftfy's own heuristic, so skipping never changes the result of a fix.
+    # ftfy is the costliest step, and mojibake is non-ASCII text that looks wrong: ftfy runs
+    # only when its own badness heuristic fires (so ASCII and clean text are left as written).
     if not value.isascii() and _ftfy().badness.is_bad(value):
         value = _ftfy().fix_text(value, uncurl_quotes=False, unescape_html=False)
     text = clean_text(strip_tags(value))
