@@ -7,9 +7,11 @@ For each size it makes (or reuses) a synthetic corpus with bench/make_corpus.py,
 fresh processes: the floor (a plain loop reading every seed and parsing its front matter with
 PyYAML's C safe loader), the first-ever `feeds generate` (no cache, no output), `feeds
 generate` again with nothing changed, again after one seed changed, and daemon ticks (nothing
-changed, one seed changed, one seed added). Every figure is also printed as a ratio to the
-floor, since absolute times on shared machines drift. Peak RSS is the measured process's own
-(os.wait4), in MB; ticks are timed inside one long-running process, like the daemon's.
+changed, one seed changed, one seed added). It also checks, seed by seed, that the rapidyaml
+fast path gives exactly the items PyYAML gives (--no-verify skips that). Every figure is also
+printed as a ratio to the floor, since absolute times on shared machines drift. Peak RSS is
+the measured process's own (os.wait4), in MB; ticks are timed inside one long-running
+process, like the daemon's.
 Not run by CI: a 100k run takes several minutes and about 2 GB of disk.
 """
 
@@ -47,6 +49,28 @@ FLOOR = textwrap.dedent("""
                 pass
             n += 1
     print(n)
+""")
+
+VERIFY = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    import feeds.seeds as seeds
+    from feeds.fastyaml import load_front_matter
+    from feeds.pipeline import load_seed
+    null = os.open(os.devnull, os.O_WRONLY); os.dup2(null, 2)  # ryml prints on bad YAML
+    total = fast = same = 0
+    for seed in seeds.discover(Path(sys.argv[1])):
+        total += 1
+        try:
+            body = seeds.front_matter(seeds.decode(Path(seed.path).read_bytes(), ""), "")[0]
+            fast += load_front_matter(body) is not None
+        except seeds.SeedError:
+            pass
+        seeds.FAST_YAML = True
+        a = load_seed(seed)
+        seeds.FAST_YAML = False
+        same += a == load_seed(seed)
+    print(json.dumps({"total": total, "fast": fast, "same": same}))
 """)
 
 TICKS = textwrap.dedent("""
@@ -117,7 +141,10 @@ def project(n: int, seeds: Path, work: Path) -> Path:
     return root
 
 
-def bench(n: int, work: Path) -> dict[str, tuple[float, float]]:
+VERIFIED: dict[int, str] = {}
+
+
+def bench(n: int, work: Path, verify: bool = True) -> dict[str, tuple[float, float]]:
     seeds = corpus(n, work)
     root = project(n, seeds, work)
     config = root / "config.yaml"
@@ -125,6 +152,12 @@ def bench(n: int, work: Path) -> dict[str, tuple[float, float]]:
     results: dict[str, tuple[float, float]] = {}
     wall, rss, _ = timed([PY, "-c", FLOOR, str(seeds)])
     results["floor: read + C-safe-load every seed"] = (wall, rss)
+    if verify:
+        _, _, out = timed([PY, "-c", VERIFY, str(seeds)])
+        v = json.loads(out)
+        VERIFIED[n] = (f"{v['total']} seeds, {v['fast']} parsed by rapidyaml, items identical "
+                       f"to PyYAML's for {v['same']}: "
+                       + ("all identical" if v["same"] == v["total"] else "MISMATCH"))
     shutil.rmtree(root / "output", ignore_errors=True)
     shutil.rmtree(root / "cache", ignore_errors=True)
     wall, rss, _ = timed(generate)
@@ -165,10 +198,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/feeds-bench"))
+    ap.add_argument("--no-verify", action="store_true",
+                    help="skip checking that the rapidyaml path gives PyYAML's items")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.workdir.mkdir(parents=True, exist_ok=True)
-    table = {n: bench(n, args.workdir) for n in sizes}
+    table = {n: bench(n, args.workdir, not args.no_verify) for n in sizes}
     rows = list(next(iter(table.values())))
     for row in (r for t in table.values() for r in t):
         if row not in rows:
@@ -188,6 +223,8 @@ def main() -> None:
             floor = table[n]["floor: read + C-safe-load every seed"][0]
             line += f" | {fmt_time(wall):>13} {wall / floor:6.3f} {rss:5.0f}MB"
         print(line)
+    for n, text in VERIFIED.items():
+        print(f"fast YAML path at {n}: {text}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds import cache
 from feeds.config import Config, ConfigError, FeedConfig, load_config
-from feeds.incremental import Cancelled, SeedIndex
+from feeds.incremental import Cancelled, Entry, SeedIndex
 from feeds.items import Item
 from feeds.lock import OutputBusy, OutputLock
 from feeds.pipeline import current_digests, id_authority, load_seed, publish_all
@@ -106,7 +106,9 @@ class Publisher:
         config = self.config
         if not config.seeds.is_dir():
             raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        before = self.index.entries
         stats = self.index.refresh(config.seeds, load_seed, self.stop.is_set)
+        touched = _touched_topics(before, self.index.entries)
         report = TickReport(seen=stats.seen, changed=stats.changed, parsed=stats.parsed,
                             skipped=stats.skipped, removed=stats.removed)
         now = now or dt.datetime.now(dt.UTC)
@@ -114,7 +116,7 @@ class Publisher:
             log.warning("%s: %s", "skipped" if problem.severity == "error" else "repaired",
                         problem)
         if self._needs_build(stats.any_change, now):
-            self._build_and_publish(now, report)
+            self._build_and_publish(now, report, touched)
         self.cache_dirty |= stats.any_change
         if self.cache_dirty and time.monotonic() - self.cache_saved_at > CACHE_SAVE_EVERY:
             self.save_cache()  # not on every change: at 100k seeds a save costs a second
@@ -137,7 +139,8 @@ class Publisher:
         # Someone deleted a published file: put it back.
         return not all((self.config.output / name).exists() for name in self.published)
 
-    def _build_and_publish(self, now: dt.datetime, report: TickReport) -> None:
+    def _build_and_publish(self, now: dt.datetime, report: TickReport,
+                           touched: set[str] | None) -> None:
         config = self.config
         items = self.index.items()
         cache: dict[str, _Cached] = {}
@@ -145,11 +148,17 @@ class Publisher:
         # After a restart, feeds whose files on disk came from the same inputs are reused.
         previous = current_digests(config.output) if self.published is None and \
             config.cache is not None else {}
+        released = self.next_release is not None and now >= self.next_release
         for feed in feeds_for(config, items):
             if self.stop.is_set():
                 raise Cancelled
-            selection = select(items, feed, now, topics)
             old = self.cache.get(feed.slug)
+            if (old is not None and old.feed == feed and feed.topics is not None
+                    and touched is not None and not released and self.published is not None
+                    and touched.isdisjoint(t.casefold() for t in feed.topics)):
+                cache[feed.slug] = old  # no changed item has this feed's topics
+                continue
+            selection = select(items, feed, now, topics)
             if old is not None and old.feed == feed and old.items == selection.items:
                 cache[feed.slug] = old
             else:
@@ -159,12 +168,33 @@ class Publisher:
         horizon = now + FUTURE_GRACE
         future = [i.published for i in items if i.published > horizon]
         rendered_now = [c.rendered for c in cache.values()]
+        # Files of feeds kept from the last successful publish are known to be on disk.
+        on_disk = {slug for slug, c in cache.items()
+                   if self.published is not None and self.cache.get(slug) is c}
         self.published = None  # until publish succeeds: a failed tick is retried in full
-        result = publish_all(config.output, rendered_now)
+        result = publish_all(config.output, rendered_now, on_disk)
         report.written, report.deleted = len(result.written), len(result.removed)
         self.cache = cache
         self.published = {n for r in rendered_now for n in file_names(r.slug)}
         self.next_release = min(future) - FUTURE_GRACE if future else None
+
+
+def _touched_topics(before: dict[str, Entry], after: dict[str, Entry]) -> set[str] | None:
+    """Casefolded topics of every item added, changed or removed between two index states."""
+    if before is after:
+        return set()
+    touched: set[str] = set()
+    for name, entry in after.items():
+        old = before.get(name)
+        if old is not entry:
+            for e in (old, entry):
+                if e is not None and e.item is not None:
+                    touched.update(e.item.topic_keys or ())
+    for name in before.keys() - after.keys():
+        item = before[name].item
+        if item is not None:
+            touched.update(item.topic_keys or ())
+    return touched
 
 
 def trigger_for(config: Config) -> BaseTrigger:

@@ -113,10 +113,15 @@ def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
     return {name: data for r in rendered for name, data in r.files.items()}
 
 
-def publish_all(output: Path, rendered: Sequence[Rendered]) -> WriteResult:
-    """Publish rendered feeds; reused ones are kept as they are on disk."""
-    keep = [name for r in rendered if r.reused for name in file_names(r.slug)]
-    return publish(output, all_files(rendered), {r.slug: r.digest for r in rendered}, keep)
+def publish_all(output: Path, rendered: Sequence[Rendered],
+                on_disk: Iterable[str] = ()) -> WriteResult:
+    """Publish rendered feeds; reused ones, and those whose slugs are ``on_disk`` (known to be
+    current there), are kept as they are."""
+    current = set(on_disk)
+    kept = [r for r in rendered if r.reused or r.slug in current]
+    keep = [name for r in kept for name in file_names(r.slug)]
+    files = all_files(r for r in rendered if r not in kept)
+    return publish(output, files, {r.slug: r.digest for r in rendered}, keep)
 
 
 def current_digests(output: Path) -> dict[str, str]:

@@ -105,7 +105,9 @@ def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
         return config.feeds
     taken = {f.slug.lower() for f in config.feeds}
     auto: dict[str, FeedConfig] = {}
-    for topic in sorted({t for item in items for t in item.topics}, key=str.casefold):
+    # Sorted by (casefold, spelling): "AI" and "ai" give one feed, titled the same every run.
+    for topic in sorted({t for item in items for t in item.topics},
+                        key=lambda t: (t.casefold(), t)):
         slug = slugify(topic)
         if not slug or slug in taken or slug in auto:
             continue
