@@ -65,7 +65,7 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
         log.warning("parse cache %s unreadable (%s); parsing every seed", path, exc.strerror)
         return False
     header_len = len(MAGIC) + 64 + 1 + 64 + 1
-    header, body = data[:header_len], data[header_len:]
+    header, body = data[:header_len], memoryview(data)[header_len:]  # no 100 MB copy
     if not header.startswith(MAGIC) or len(header) < header_len:
         log.warning("parse cache %s is not a feeds cache; discarded", path)
         return False
@@ -91,10 +91,11 @@ def save(path: Path, index: SeedIndex, key: str) -> None:
     rows = [(name, e.version, e.item, list(e.problems)) for name, e in index.entries.items()
             if e.version is not None]
     body = _encoder.encode(rows)
+    del rows
     header = MAGIC + key.encode() + b"\n" + hashlib.sha256(body).hexdigest().encode() + b"\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         clean_temporaries(path.parent)  # left by a run killed while saving
-        write_atomic(path, header + body)
+        write_atomic(path, header, body)  # two parts: no copy of a large body
     except OSError as exc:
         log.warning("parse cache %s not saved: %s", path, exc.strerror or exc)

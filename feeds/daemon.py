@@ -87,7 +87,8 @@ class Publisher:
             self.cache_file = cache.cache_path(config.cache, config.seeds)
             self.cache_key = cache.fingerprint(config.seeds, self.index.authority,
                                                self.index.limits)
-            cache.load(self.cache_file, self.index, self.cache_key)
+            if cache.load(self.cache_file, self.index, self.cache_key):
+                self.cache_saved_at = time.monotonic()  # fresh: no need to save soon
         self.cache: dict[str, _Cached] = {}
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None

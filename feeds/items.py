@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import reprlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,11 @@ class Provider:
 
     name: str
     domain: str | None = None
+
+    def __post_init__(self) -> None:  # a few hundred outlets across 100k items: share them
+        object.__setattr__(self, "name", sys.intern(self.name))
+        if self.domain is not None:
+            object.__setattr__(self, "domain", sys.intern(self.domain))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +86,24 @@ class Item:
     images: tuple[Image, ...] = ()
     related: tuple[Related, ...] = ()
     source: str = ""
-    # Derived for selection: casefolded topics and the newest-first order key. Stored fields
-    # (filled in when not given) so a cache load decodes them instead of recomputing them.
+    # Derived for selection (stored, so a cache load decodes rather than recomputes them):
+    # casefolded topics, and the publication time as a number for newest-first ordering.
     topic_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-    order_key: tuple[float, str, str] | None = field(default=None, repr=False, compare=False)
+    sort_ts: float | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.topic_keys is None:
-            object.__setattr__(self, "topic_keys", tuple(t.casefold() for t in self.topics))
-        if self.order_key is None:
-            object.__setattr__(self, "order_key",
-                               (-self.published.timestamp(), self.id, self.source))
+        # Topic names recur across the whole corpus: share one string object per name.
+        object.__setattr__(self, "topics", tuple(map(sys.intern, self.topics)))
+        keys = self.topic_keys if self.topic_keys is not None else \
+            (t.casefold() for t in self.topics)
+        object.__setattr__(self, "topic_keys", tuple(map(sys.intern, keys)))
+        if self.sort_ts is None:
+            object.__setattr__(self, "sort_ts", self.published.timestamp())
+
+    @property
+    def order_key(self) -> tuple[float, str, str]:
+        """Newest first; ties by id, then seed path, so order never depends on disk order."""
+        return (-self.sort_ts, self.id, self.source)  # type: ignore[operator]
 
 
 @dataclass(slots=True)

@@ -31,8 +31,9 @@ class WriteResult:
     removed: list[str] = field(default_factory=list)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename; a crash leaves the old file or the new one.
+def write_atomic(path: Path, *parts: bytes) -> None:
+    """Replace ``path`` with the concatenated ``parts`` in one rename; a crash leaves the old
+    file or the new one.
 
     The temporary file is hidden and ends in ``.feeds-tmp``, so it is never mistaken for a feed
     and the next run can clean it up.
@@ -40,7 +41,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for data in parts:
+                fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), FILE_MODE)
             os.fsync(fh.fileno())
