@@ -32,10 +32,6 @@ class Corpus:
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def skipped(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
 
 @dataclass(slots=True)
 class Report:

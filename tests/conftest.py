@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import feedparser
@@ -108,6 +107,3 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
             if p.name != LOCK_NAME}
 
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
