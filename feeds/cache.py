@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -48,6 +49,24 @@ def fingerprint(seeds: Path, authority: str, limits: TextLimits) -> str:
     parts = [str(FORMAT), _code_digest(), str(seeds), str(seeds.resolve()), authority,
              repr(limits), yaml.__version__, str(bool(getattr(yaml, "CSafeLoader", None)))]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseCache:
+    """The cache file of one seeds folder under one set of parser settings."""
+
+    path: Path
+    key: str
+
+    @classmethod
+    def of(cls, folder: Path, seeds: Path, index: SeedIndex) -> ParseCache:
+        return cls(cache_path(folder, seeds), fingerprint(seeds, index.authority, index.limits))
+
+    def load(self, index: SeedIndex) -> bool:
+        return load(self.path, index, self.key)
+
+    def save(self, index: SeedIndex) -> None:
+        save(self.path, index, self.key)
 
 
 def cache_path(folder: Path, seeds: Path) -> Path:

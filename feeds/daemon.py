@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feeds import cache
+from feeds.cache import ParseCache
 from feeds.config import Config, ConfigError, FeedConfig, load_config
 from feeds.incremental import Cancelled, Entry, SeedIndex
 from feeds.items import Item
@@ -80,16 +80,14 @@ class Publisher:
     def _apply(self, config: Config) -> None:
         self.config = config
         self.index = SeedIndex(id_authority(config), config.text)
-        self.cache_file = self.cache_key = None
+        self.parse_cache = None
         self.cache_dirty = False
         self.cache_saved_at = -CACHE_SAVE_EVERY  # the first tick that parses saves
         if config.cache is not None:
-            self.cache_file = cache.cache_path(config.cache, config.seeds)
-            self.cache_key = cache.fingerprint(config.seeds, self.index.authority,
-                                               self.index.limits)
-            if cache.load(self.cache_file, self.index, self.cache_key):
+            self.parse_cache = ParseCache.of(config.cache, config.seeds, self.index)
+            if self.parse_cache.load(self.index):
                 self.cache_saved_at = time.monotonic()  # fresh: no need to save soon
-        self.cache: dict[str, _Cached] = {}
+        self.feeds: dict[str, _Cached] = {}  # slug -> as last rendered
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None
 
@@ -127,8 +125,8 @@ class Publisher:
         return report
 
     def save_cache(self) -> None:
-        if self.cache_dirty and self.cache_file is not None and self.cache_key is not None:
-            cache.save(self.cache_file, self.index, self.cache_key)
+        if self.cache_dirty and self.parse_cache is not None:
+            self.parse_cache.save(self.index)
             self.cache_dirty = False
             self.cache_saved_at = time.monotonic()
 
@@ -141,10 +139,10 @@ class Publisher:
         return not all((self.config.output / name).exists() for name in self.published)
 
     def _build_and_publish(self, now: dt.datetime, report: TickReport,
-                           touched: set[str] | None) -> None:
+                           touched: set[str]) -> None:
         config = self.config
         items = self.index.items()
-        cache: dict[str, _Cached] = {}
+        kept: dict[str, _Cached] = {}
         topics = index_topics(items)
         # After a restart, feeds whose files on disk came from the same inputs are reused.
         previous = current_digests(config.output) if self.published is None and \
@@ -153,34 +151,34 @@ class Publisher:
         for feed in feeds_for(config, items):
             if self.stop.is_set():
                 raise Cancelled
-            old = self.cache.get(feed.slug)
+            old = self.feeds.get(feed.slug)
             if (old is not None and old.feed == feed and feed.topics is not None
-                    and touched is not None and not released and self.published is not None
+                    and not released and self.published is not None
                     and touched.isdisjoint(t.casefold() for t in feed.topics)):
-                cache[feed.slug] = old  # no changed item has this feed's topics
+                kept[feed.slug] = old  # no changed item has this feed's topics
                 continue
             selection = select(items, feed, now, topics)
             if old is not None and old.feed == feed and old.items == selection.items:
-                cache[feed.slug] = old
+                kept[feed.slug] = old
             else:
                 rendered = render(config.site, feed, selection.items, previous.get(feed.slug))
-                cache[feed.slug] = _Cached(feed, selection.items, rendered)
+                kept[feed.slug] = _Cached(feed, selection.items, rendered)
                 report.rerendered += not rendered.reused
         horizon = now + FUTURE_GRACE
         future = [i.published for i in items if i.published > horizon]
-        rendered_now = [c.rendered for c in cache.values()]
+        rendered_now = [c.rendered for c in kept.values()]
         # Files of feeds kept from the last successful publish are known to be on disk.
-        on_disk = {slug for slug, c in cache.items()
-                   if self.published is not None and self.cache.get(slug) is c}
+        on_disk = {slug for slug, c in kept.items()
+                   if self.published is not None and self.feeds.get(slug) is c}
         self.published = None  # until publish succeeds: a failed tick is retried in full
         result = publish_all(config.output, rendered_now, on_disk)
         report.written, report.deleted = len(result.written), len(result.removed)
-        self.cache = cache
+        self.feeds = kept
         self.published = {n for r in rendered_now for n in file_names(r.slug)}
         self.next_release = min(future) - FUTURE_GRACE if future else None
 
 
-def _touched_topics(before: dict[str, Entry], after: dict[str, Entry]) -> set[str] | None:
+def _touched_topics(before: dict[str, Entry], after: dict[str, Entry]) -> set[str]:
     """Casefolded topics of every item added, changed or removed between two index states."""
     if before is after:
         return set()

@@ -75,17 +75,16 @@ def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
     SeedsUnavailable when the folder itself cannot be listed.
     """
     index = SeedIndex(authority, limits)
-    path = key = None
+    parse_cache = None
     loaded = False
     if cache_dir is not None:
-        from feeds import cache
+        from feeds.cache import ParseCache
 
-        path = cache.cache_path(cache_dir, seeds_dir)
-        key = cache.fingerprint(seeds_dir, authority, limits)
-        loaded = cache.load(path, index, key)
+        parse_cache = ParseCache.of(cache_dir, seeds_dir, index)
+        loaded = parse_cache.load(index)
     stats = index.refresh(seeds_dir, load_seed, progress=progress, jobs=jobs)
-    if save_cache and path is not None and key is not None and (stats.any_change or not loaded):
-        cache.save(path, index, key)
+    if save_cache and parse_cache is not None and (stats.any_change or not loaded):
+        parse_cache.save(index)
     return Corpus(index.items(), index.problems())
 
 
@@ -114,9 +113,9 @@ def publish_all(output: Path, rendered: Sequence[Rendered],
     """Publish rendered feeds; reused ones, and those whose slugs are ``on_disk`` (known to be
     current there), are kept as they are."""
     current = set(on_disk)
-    kept = [r for r in rendered if r.reused or r.slug in current]
-    keep = [name for r in kept for name in file_names(r.slug)]
-    files = all_files(r for r in rendered if r not in kept)
+    keep = [name for r in rendered if r.reused or r.slug in current
+            for name in file_names(r.slug)]
+    files = all_files(r for r in rendered if not (r.reused or r.slug in current))
     return publish(output, files, {r.slug: r.digest for r in rendered}, keep)
 
 
