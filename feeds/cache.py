@@ -19,9 +19,8 @@ from pathlib import Path
 import msgspec
 import yaml
 
-from feeds.config import TextLimits
 from feeds.incremental import Entry, SeedIndex
-from feeds.items import Item
+from feeds.items import Item, TextLimits
 from feeds.output import clean_temporaries, write_atomic
 from feeds.problems import Problem
 
@@ -39,7 +38,8 @@ def _code_digest() -> str:
     """The parsing code itself: an edited normaliser must not reuse items made by the old one."""
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("seeds.py", "items.py", "text.py", "fastyaml.py", "problems.py"):
+    for name in ("seeds.py", "safeyaml.py", "fastyaml.py", "items.py", "text.py",
+                 "problems.py", "incremental.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 

@@ -1,26 +1,43 @@
 """The ``feeds`` command: a thin click layer over :mod:`feeds.pipeline`.
 
-Exit codes: 0 success, 1 unusable config or seeds folder (nothing written), 2 with
-``--strict`` when any seed was skipped, 3 when another feeds process writes the same output.
+Flags in, one library call, an exit code out. Every :class:`~feeds.errors.FeedsError` becomes
+one line on stderr and the exit code of its kind, in one place (:func:`_fail`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from feeds import __version__
-from feeds.config import Config, ConfigError, load_config
-from feeds.lock import OutputBusy
+from feeds.config import load_config
+from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable
 from feeds.pipeline import Report, generate
-from feeds.seeds import SeedsUnavailable
 from feeds.select import REASONS
 
-EXIT_CONFIG = 1  # also: the seeds folder cannot be read
-EXIT_STRICT = 2
-EXIT_BUSY = 3
+EXIT_STRICT = 2  # --strict and a seed was skipped
+# Exit codes by error kind (the first matching class wins); the README's table lists them.
+EXIT_CODES: tuple[tuple[type[FeedsError], int, str], ...] = (
+    (ConfigError, 1, "config error: "),
+    (SeedsUnavailable, 1, "seeds folder unavailable: "),
+    (OutputBusy, 3, ""),
+    (FeedsError, 1, ""),
+)
+
+
+@contextlib.contextmanager
+def _fail() -> Iterator[None]:
+    """Turn a FeedsError into its one line on stderr and its exit code."""
+    try:
+        yield
+    except FeedsError as exc:
+        code, prefix = next((c, p) for kind, c, p in EXIT_CODES if isinstance(exc, kind))
+        click.echo(f"feeds: {prefix}{exc}", err=True)
+        sys.exit(code)
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
@@ -33,14 +50,6 @@ cache_option = click.option(
 jobs_option = click.option(
     "--jobs", type=click.IntRange(1, 256), default=None,
     help="Processes for parsing many seeds (default: one per core).")
-
-
-def _load(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        click.echo(f"feeds: config error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
 
 
 def _summary(report: Report) -> None:
@@ -58,8 +67,7 @@ def _summary(report: Report) -> None:
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for problem in report.problems:
-        label = "skipped" if problem.severity == "error" else "warning"
-        click.echo(f"{label}: {problem}", err=True)
+        click.echo(problem.line_text(), err=True)
 
 
 class _ProgressBar:
@@ -80,18 +88,13 @@ class _ProgressBar:
             click.echo("", err=True)
 
 
-def _run(config: Config, write: bool, no_cache: bool = False,
+def _run(config_path: Path, write: bool, no_cache: bool = False,
          jobs: int | None = None) -> Report:
     progress = _ProgressBar() if sys.stderr.isatty() else None
-    try:
+    with _fail():
+        config = load_config(config_path)
         return generate(config, write=write, use_cache=not no_cache, progress=progress,
                         jobs=jobs)
-    except SeedsUnavailable as exc:
-        click.echo(f"feeds: seeds folder unavailable: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except OutputBusy as exc:
-        click.echo(f"feeds: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
 
 
 def _finish(report: Report, strict: bool) -> None:
@@ -114,7 +117,7 @@ def main() -> None:
 @jobs_option
 def generate_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None) -> None:
     """Read the seeds and write every configured feed into the output folder."""
-    _finish(_run(_load(config_path), True, no_cache, jobs), strict)
+    _finish(_run(config_path, True, no_cache, jobs), strict)
 
 
 @main.command("check")
@@ -124,7 +127,7 @@ def generate_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | No
 @jobs_option
 def check_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None) -> None:
     """Like generate, but write no feed: validate the config and every seed."""
-    _finish(_run(_load(config_path), False, no_cache, jobs), strict)
+    _finish(_run(config_path, False, no_cache, jobs), strict)
 
 
 @main.command("run")
@@ -136,13 +139,11 @@ def run_cmd(config_path: Path) -> None:
     """
     from feeds.daemon import Daemon, configure_logging
 
-    config = _load(config_path)
-    configure_logging()
-    try:
-        sys.exit(Daemon(config_path, config).run())
-    except OutputBusy as exc:
-        click.echo(f"feeds: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
+    with _fail():
+        config = load_config(config_path)
+        configure_logging()
+        code = Daemon(config_path, config).run()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

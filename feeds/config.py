@@ -18,16 +18,17 @@ import msgspec
 import yaml
 from msgspec import Meta
 
-from feeds.seeds import SafeLoader
+from feeds.errors import ConfigError
+from feeds.files import is_slug
+from feeds.items import DEFAULT_LIMITS, MAX_RELATED, TextLimits
+from feeds.safeyaml import StrictLoader
 from feeds.text import clean_url
 
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+__all__ = ["Config", "ConfigError", "FeedConfig", "Site", "load_config", "parse_config"]
+
 INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class ConfigError(Exception):
-    """An unusable config: the message is one line naming the file and the key path."""
+DEFAULT_INTERVAL = 15 * 60  # seconds between the daemon's runs when no schedule is given
 
 
 class _Invalid(ValueError):
@@ -88,14 +89,15 @@ class FeedSettingsModel(_Model):
     max_items: Annotated[int, Meta(ge=1, le=100_000)] | None = None
     missing_quality: Literal["keep", "drop"] | None = None
     content: Literal["full", "summary"] | None = None
-    max_related: Annotated[int, Meta(ge=0, le=20)] | None = None
+    max_related: Annotated[int, Meta(ge=0, le=MAX_RELATED)] | None = None
 
 
 class TextModel(_Model):
     """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
 
-    max_title_length: Annotated[int, Meta(ge=10, le=10_000)] = 200
-    max_summary_length: Annotated[int, Meta(ge=10, le=100_000)] = 1000
+    max_title_length: Annotated[int, Meta(ge=10, le=10_000)] = DEFAULT_LIMITS.max_title_length
+    max_summary_length: Annotated[int, Meta(ge=10, le=100_000)] = \
+        DEFAULT_LIMITS.max_summary_length
 
 
 class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys after defaults
@@ -105,7 +107,7 @@ class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys afte
     topics: list[str] | None = None
 
     def __post_init__(self) -> None:
-        if not SLUG_RE.match(self.slug) or self.slug in (".", ".."):
+        if not is_slug(self.slug):
             raise _Invalid("slug", f"{self.slug!r} is not a file name inside output/: use "
                            "letters, digits, '.', '_' and '-', starting with a letter or digit")
 
@@ -156,12 +158,6 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class TextLimits:
-    max_title_length: int = 200
-    max_summary_length: int = 1000
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     site: Site
@@ -172,7 +168,7 @@ class Config:
     defaults: FeedConfig
     text: TextLimits
     auto_topics: bool
-    interval_seconds: int | None
+    interval_seconds: int | None  # None exactly when ``cron`` is set
     cron: str | None
 
 
@@ -285,7 +281,7 @@ def parse_config(data: Any, path: Path) -> Config:
         assert match
         interval = int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
     elif not model.schedule.cron:
-        interval = 15 * 60
+        interval = DEFAULT_INTERVAL
     site = model.site
     return Config(
         path=path,
@@ -313,7 +309,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") \
             from None
     try:
-        data = yaml.load(text, Loader=SafeLoader)
+        data = yaml.load(text, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}" if mark else ""
@@ -327,8 +323,3 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
     return config
 
-
-def slugify(topic: str) -> str:
-    """A file-name-safe slug for an auto topic feed ("AI in Healthcare" -> "ai-in-healthcare")."""
-    slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
-    return slug[:100]

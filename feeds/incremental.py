@@ -15,10 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeds.config import TextLimits
-from feeds.items import DEFAULT_LIMITS, Item
-from feeds.problems import Problem
-from feeds.seeds import SeedFile, discover
+from feeds.items import DEFAULT_LIMITS, Item, TextLimits, normalize
+from feeds.problems import Problem, SeedError, Severity
+from feeds.seeds import SeedFile, discover, read_seed
 
 
 class Cancelled(Exception):
@@ -48,34 +47,47 @@ class RefreshStats:
         return bool(self.changed or self.removed)
 
 
-Loader = Callable[[SeedFile, str, TextLimits], tuple[Item | None, list[Problem]]]
 Progress = Callable[[int, int], None]
+Parsed = tuple[Item | None, list[Problem]]
 # Below this many files to parse, one process is faster than starting a pool.
 PARALLEL_MIN = 400
 
 
-def _parse_chunk(load: Loader, seeds: Sequence[SeedFile], authority: str,
-                 limits: TextLimits) -> list[tuple[Item | None, list[Problem]]]:
-    return [load(seed, authority, limits) for seed in seeds]
+def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
+              limits: TextLimits = DEFAULT_LIMITS, fast: bool = False) -> Parsed:
+    """One seed file as an item (or None) plus its located problems; never raises.
+
+    ``fast`` tries the rapidyaml parser first (see :func:`feeds.seeds.parse_record`).
+    """
+    display = str(seed.path)
+    try:
+        raw = read_seed(seed, fast)
+        result = normalize(raw.record, seed.name, authority, limits)
+    except SeedError as exc:
+        return None, [Problem(display, exc.reason, exc.line)]
+    notes = raw.notes + result.notes
+    return result.item, [Problem(display, note, severity=Severity.REPAIRED) for note in notes]
 
 
-def _parse_chunk_packed(load: Loader, seeds: Sequence[SeedFile], authority: str,
-                        limits: TextLimits) -> bytes:
+def _parse_chunk(seeds: Sequence[SeedFile], authority: str, limits: TextLimits,
+                 fast: bool = False) -> list[Parsed]:
+    return [load_seed(seed, authority, limits, fast) for seed in seeds]
+
+
+def _parse_chunk_packed(seeds: Sequence[SeedFile], authority: str, limits: TextLimits,
+                        fast: bool) -> bytes:
     """A worker's results as msgpack: far cheaper to ship back than pickled dataclasses."""
     import msgspec
 
-    return msgspec.msgpack.encode(_parse_chunk(load, seeds, authority, limits))
+    return msgspec.msgpack.encode(_parse_chunk(seeds, authority, limits, fast))
 
 
 def _init_worker() -> None:
     """A parser process: quiet stderr (rapidyaml writes there on bad YAML; every problem
-    still comes back as a message) and the rapidyaml fast path on."""
-    import feeds.seeds
-
+    still comes back as a message)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    feeds.seeds.FAST_YAML = os.environ.get("FEEDS_FAST_YAML", "1") != "0"
 
 
 def workers() -> int:
@@ -89,15 +101,17 @@ class SeedIndex:
 
     authority: str = "feeds.invalid"
     limits: TextLimits = DEFAULT_LIMITS
+    # Pool workers parse with rapidyaml first (identical results, several times faster); the
+    # main process never does, since ryml writes to its stderr on invalid YAML.
+    fast_yaml: bool = True
     entries: dict[str, Entry] = field(default_factory=dict)
 
-    def refresh(self, root: Path, load: Loader,
-                should_stop: Callable[[], bool] = lambda: False,
+    def refresh(self, root: Path, should_stop: Callable[[], bool] = lambda: False,
                 progress: Progress | None = None, jobs: int | None = None) -> RefreshStats:
         """Bring the index in line with ``root``; raises SeedsUnavailable, Cancelled.
 
         Many changed files are parsed in a pool of ``jobs`` worker processes (default: one per
-        core; workers also get the rapidyaml fast path); results do not depend on how many.
+        core); results do not depend on how many.
         """
         files = discover(root)
         stats = RefreshStats(seen=len(files))
@@ -106,7 +120,7 @@ class SeedIndex:
                 or (old := entries.get(seed.name)) is None or old.version != seed.version]
         if not todo and len(files) == len(entries):
             return stats  # every file known and unchanged, none gone: the common idle tick
-        results = self._parse(todo, load, should_stop, progress, jobs)
+        results = self._parse(todo, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
             parsed[seed.name] = Entry(seed.version, item, tuple(problems))
@@ -118,18 +132,17 @@ class SeedIndex:
         self.entries = fresh
         return stats
 
-    def _parse(self, todo: list[SeedFile], load: Loader, should_stop: Callable[[], bool],
-               progress: Progress | None,
-               jobs: int | None) -> list[tuple[Item | None, list[Problem]]]:
+    def _parse(self, todo: list[SeedFile], should_stop: Callable[[], bool],
+               progress: Progress | None, jobs: int | None) -> list[Parsed]:
         jobs = jobs or workers()
         size = 64 if len(todo) < PARALLEL_MIN else max(64, min(512, len(todo) // (jobs * 8)))
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-        out: list[tuple[Item | None, list[Problem]]] = []
+        out: list[Parsed] = []
         if len(todo) < PARALLEL_MIN:
             for chunk in chunks:
                 if should_stop():
                     raise Cancelled
-                out.extend(_parse_chunk(load, chunk, self.authority, self.limits))
+                out.extend(_parse_chunk(chunk, self.authority, self.limits))
                 if progress:
                     progress(len(out), len(todo))
             return out
@@ -141,9 +154,9 @@ class SeedIndex:
                                  initializer=_init_worker) as pool:
             import msgspec
 
-            decoder = msgspec.msgpack.Decoder(list[tuple[Item | None, list[Problem]]])
-            futures = [pool.submit(_parse_chunk_packed, load, chunk, self.authority,
-                                   self.limits) for chunk in chunks]
+            decoder = msgspec.msgpack.Decoder(list[Parsed])
+            futures = [pool.submit(_parse_chunk_packed, chunk, self.authority, self.limits,
+                                   self.fast_yaml) for chunk in chunks]
             try:
                 for future in futures:
                     if should_stop():

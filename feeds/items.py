@@ -18,8 +18,7 @@ from urllib.parse import quote
 
 from dateutil import parser as dateparser
 
-from feeds.config import TextLimits
-from feeds.seeds import SeedError
+from feeds.problems import SeedError
 from feeds.text import clean_url, repair_text
 
 UTC = dt.UTC
@@ -36,6 +35,17 @@ _COMMON_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimits:
+    """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
+
+    max_title_length: int = 200
+    max_summary_length: int = 1000
+
+
+DEFAULT_LIMITS = TextLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,9 +281,6 @@ def _published_flag(value: Any, notes: list[str]) -> bool | None:
 def tag_id(authority: str, name: str) -> str:
     """A stable ``tag:`` URI (RFC 4151) for a seed with no URL, from its path in the folder."""
     return f"tag:{authority},2024:{quote(name, safe='/')}"
-
-
-DEFAULT_LIMITS = TextLimits()
 
 
 def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid",

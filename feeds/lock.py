@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from feeds.errors import OutputBusy
+
+__all__ = ["LOCK_NAME", "OutputBusy", "OutputLock"]
+
 LOCK_NAME = ".feeds.lock"
-
-
-class OutputBusy(Exception):
-    """Another feeds process writes to this output folder."""
 
 
 class OutputLock:

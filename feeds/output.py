@@ -11,16 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.files import slug_of
+
 MANIFEST = ".feeds-manifest.json"
 TMP_SUFFIX = ".feeds-tmp"
-# Only names of this shape are ever deleted from output/ (besides our own temporaries).
-FEED_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(atom|rss)$")
 FILE_MODE = 0o644
 
 
@@ -76,7 +75,8 @@ def read_manifest(output: Path) -> Manifest:
     """The manifest; a missing or damaged one means feeds wrote nothing it knows of."""
     try:
         data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
-        files = {n for n in data.get("files", []) if isinstance(n, str) and FEED_FILE_RE.match(n)}
+        # Only feed file names are ever deleted (besides our own temporaries).
+        files = {n for n in data.get("files", []) if isinstance(n, str) and slug_of(n)}
         digests = {k: v for k, v in data.get("feeds", {}).items()
                    if isinstance(k, str) and isinstance(v, str)}
         return Manifest(files, digests)
@@ -103,23 +103,25 @@ def clean_temporaries(output: Path) -> list[str]:
 
 
 def publish(output: Path, files: dict[str, bytes], digests: dict[str, str] | None = None,
-            keep: Iterable[str] = ()) -> WriteResult:
+            keep: Iterable[str] = (), old: Manifest | None = None) -> WriteResult:
     """Make ``output`` hold exactly ``files`` plus ``keep`` among the files feeds manages.
 
     ``keep`` names files known to be current (their feed's inputs did not change), which are
     neither compared nor written. ``digests`` (feed slug -> digest of its inputs) are
     recorded only once the files they describe are in place. The manifest is widened before
     new files appear and narrowed after stale ones are gone, so a crash at any point never
-    orphans a file feeds wrote nor vouches for one it did not finish.
+    orphans a file feeds wrote nor vouches for one it did not finish. ``old`` is the manifest
+    as the caller read it this run (read here when not given).
     """
     output.mkdir(parents=True, exist_ok=True)
     clean_temporaries(output)
-    old = read_manifest(output)
+    old = old if old is not None else read_manifest(output)
     digests = digests or {}
     keep = set(keep)
     current = set(files) | keep
     result = WriteResult(unchanged=sorted(keep))
-    rewritten = {name.rsplit(".", 1)[0] for name in files}
+    rewritten = {slug_of(name) for name in files}
+    kept = {slug_of(name) for name in keep}
     interim = {slug: d for slug, d in old.digests.items() if slug not in rewritten}
     if not current <= old.files or interim != old.digests:
         _write_manifest(output, old.files | current, interim)
@@ -133,6 +135,6 @@ def publish(output: Path, files: dict[str, bytes], digests: dict[str, str] | Non
             (output / name).unlink()
         result.removed.append(name)
     _write_manifest(output, current, {s: d for s, d in digests.items()
-                                      if s in rewritten or f"{s}.atom" in keep})
+                                      if s in rewritten or s in kept})
     result.unchanged.sort()
     return result

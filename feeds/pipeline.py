@@ -1,50 +1,158 @@
 """The library API: seeds -> items -> per-feed selection -> rendered feeds -> output.
 
-The CLI and the daemon are thin layers over these functions, and tests call them directly.
+Both drivers go through here: ``feeds generate`` runs a :class:`Pipeline` once, the daemon
+keeps one alive and runs it on every tick. :func:`build` is the only select -> render step;
+what a long-lived pipeline reuses between runs (unchanged feeds, files known to be on disk) is
+passed to it, never decided elsewhere. Tests call these functions directly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from feeds.config import Config, TextLimits
-from feeds.incremental import Progress, SeedIndex
-from feeds.items import DEFAULT_LIMITS, Item, normalize
+from feeds.cache import ParseCache
+from feeds.config import Config
+from feeds.errors import SeedsUnavailable
+from feeds.files import feed_files
+from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
+from feeds.items import Item
 from feeds.lock import OutputLock
-from feeds.output import WriteResult, publish, read_manifest
-from feeds.problems import Problem
-from feeds.render import Rendered, file_names, render
-from feeds.seeds import SeedError, SeedFile, read_seed
-from feeds.select import Selection, feeds_for, index_topics, select
+from feeds.output import Manifest, WriteResult, publish, read_manifest
+from feeds.problems import Problem, Severity
+from feeds.render import Rendered, render
+from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 
-__all__ = ["Corpus", "Problem", "Report", "build", "generate", "load_items", "load_seed"]
+__all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """One feed as selected and rendered."""
+
+    selection: Selection
+    rendered: Rendered
 
 
 @dataclass(slots=True)
-class Corpus:
-    """The items read from a seeds folder and the problems met on the way."""
+class Build:
+    """Every feed of one run, in config order, and when a held-back item comes due."""
 
-    items: list[Item] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    feeds: list[Built]
+    next_release: dt.datetime | None = None
+    rerendered: int = 0  # feeds rendered anew (not kept from the last build or from disk)
+
+    @property
+    def selections(self) -> list[Selection]:
+        return [b.selection for b in self.feeds]
+
+    @property
+    def rendered(self) -> list[Rendered]:
+        return [b.rendered for b in self.feeds]
+
+    def files(self) -> dict[str, bytes]:
+        """Every rendered file (reused feeds have none: theirs are on disk already)."""
+        return {name: data for b in self.feeds for name, data in b.rendered.files.items()}
+
+
+def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None, *,
+          on_disk: Mapping[str, str] | None = None, last: Mapping[str, Built] | None = None,
+          touched: Collection[str] | None = None,
+          should_stop: Callable[[], bool] = lambda: False) -> Build:
+    """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
+
+    What a caller knows from earlier runs saves work, never changes bytes:
+    ``on_disk`` maps slugs to the input digests of files already published (those feeds are
+    not rendered again when their inputs are unchanged); ``last`` is the previous build of a
+    long-lived pipeline, whose feeds are kept when their selection is unchanged; ``touched``
+    names the casefolded topics of every item added, changed or removed since ``last`` (None:
+    unknown), so a topic feed none of them belongs to is not even selected again.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    on_disk = on_disk or {}
+    last = last or {}
+    topics = index_topics(items)
+    feeds: list[Built] = []
+    rerendered = 0
+    for feed in feeds_for(config, items):
+        if should_stop():
+            raise Cancelled
+        old = last.get(feed.slug)
+        same = old is not None and old.selection.feed == feed
+        if (same and touched is not None and feed.topics is not None
+                and touched.isdisjoint(t.casefold() for t in feed.topics)):
+            feeds.append(old)  # type: ignore[arg-type]
+            continue
+        selection = select(items, feed, now, topics)
+        if same and old.selection.items == selection.items:  # type: ignore[union-attr]
+            feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
+        else:
+            rendered = render(config.site, feed, selection.items, on_disk.get(feed.slug))
+            feeds.append(Built(selection, rendered))
+            rerendered += not rendered.reused
+    horizon = now + FUTURE_GRACE
+    future = [i.published for i in items if i.published > horizon]
+    return Build(feeds, min(future) - FUTURE_GRACE if future else None, rerendered)
 
 
 @dataclass(slots=True)
 class Report:
-    """What one run did, for the CLI summary and for tests."""
+    """What one run did, for the CLI summary, the daemon's log line and tests."""
 
-    selections: list[Selection]
-    rendered: list[Rendered]
-    problems: list[Problem]
+    stats: RefreshStats
+    build: Build | None = None  # None: nothing changed, so nothing was built
     written: WriteResult | None = None
+    ms: float = 0.0
+    _index: SeedIndex | None = field(default=None, repr=False)
+
+    @property
+    def selections(self) -> list[Selection]:
+        return self.build.selections if self.build else []
+
+    @property
+    def rendered(self) -> list[Rendered]:
+        return self.build.rendered if self.build else []
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem of every seed in the folder (cached ones included)."""
+        return self._index.problems() if self._index is not None else []
 
     @property
     def skipped(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.problems if p.severity is Severity.SKIPPED]
+
+    # The counts of the daemon's log line.
+    @property
+    def rerendered(self) -> int:
+        return self.build.rerendered if self.build else 0
+
+    @property
+    def parsed(self) -> int:
+        return self.stats.parsed
+
+    @property
+    def changed(self) -> int:
+        return self.stats.changed
+
+    @property
+    def files_written(self) -> int:
+        return len(self.written.written) if self.written else 0
+
+    def line(self) -> str:
+        s = self.stats
+        written = self.files_written
+        deleted = len(self.written.removed) if self.written else 0
+        return (f"tick: {s.seen} seen, {s.changed} changed, {s.parsed} parsed, "
+                f"{s.skipped} skipped, {s.removed} removed; {self.rerendered} feeds "
+                f"re-rendered, {written} files written, {deleted} deleted; {self.ms:.0f} ms")
 
 
 def id_authority(config: Config) -> str:
@@ -52,95 +160,151 @@ def id_authority(config: Config) -> str:
     return urlsplit(config.site.url).hostname or "feeds.invalid"
 
 
-def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
-              limits: TextLimits = DEFAULT_LIMITS) -> tuple[Item | None, list[Problem]]:
-    """One seed file as an item (or None) plus its located problems."""
-    display = str(seed.path)
-    try:
-        raw = read_seed(seed)
-        result = normalize(raw.record, seed.name, authority, limits)
-    except SeedError as exc:
-        return None, [Problem(display, exc.reason, exc.line)]
-    notes = raw.notes + result.notes
-    return result.item, [Problem(display, note, severity="warning") for note in notes]
+def fast_yaml_enabled() -> bool:
+    """The rapidyaml fast path is on unless ``FEEDS_FAST_YAML=0`` (a way out, should a
+    rapidyaml release ever disagree with PyYAML)."""
+    return os.environ.get("FEEDS_FAST_YAML", "1") != "0"
 
 
-def load_items(seeds_dir: Path, authority: str = "feeds.invalid",
-               limits: TextLimits = DEFAULT_LIMITS, cache_dir: Path | None = None,
-               progress: Progress | None = None, jobs: int | None = None,
-               save_cache: bool = True) -> Corpus:
-    """Read every seed under ``seeds_dir``; a bad seed becomes a problem, never an exception.
+def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> set[str]:
+    """Casefolded topics of every item added, changed or removed between two index states."""
+    if before is after:
+        return set()
+    touched: set[str] = set()
+    for name, entry in after.items():
+        old = before.get(name)
+        if old is not entry:
+            for e in (old, entry):
+                if e is not None and e.item is not None:
+                    touched.update(e.item.topic_keys or ())
+    for name in before.keys() - after.keys():
+        item = before[name].item
+        if item is not None:
+            touched.update(item.topic_keys or ())
+    return touched
 
-    With ``cache_dir``, seeds unchanged since the cached run are not parsed again. Raises
-    SeedsUnavailable when the folder itself cannot be listed.
+
+def current_digests(output: Path, manifest: Manifest) -> dict[str, str]:
+    """Digests of the feeds on disk whose files are all still there."""
+    return {slug: d for slug, d in manifest.digests.items()
+            if all((output / name).is_file() for name in feed_files(slug))}
+
+
+class Pipeline:
+    """One config's pipeline and what it keeps between runs: the seed index (and its parse
+    cache), the last build, and which files the last publish left on disk.
+
+    ``save_cache_every`` spaces out parse-cache saves while seeds keep changing (a save costs
+    a second at 100k seeds); 0 saves after every run that changed something.
     """
-    index = SeedIndex(authority, limits)
-    parse_cache = None
-    loaded = False
-    if cache_dir is not None:
-        from feeds.cache import ParseCache
 
-        parse_cache = ParseCache.of(cache_dir, seeds_dir, index)
-        loaded = parse_cache.load(index)
-    stats = index.refresh(seeds_dir, load_seed, progress=progress, jobs=jobs)
-    if save_cache and parse_cache is not None and (stats.any_change or not loaded):
-        parse_cache.save(index)
-    return Corpus(index.items(), index.problems())
+    def __init__(self, config: Config, *, use_cache: bool = True, jobs: int | None = None,
+                 progress: Progress | None = None, save_cache_every: float = 0.0,
+                 fast_yaml: bool | None = None, stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.use_cache = use_cache
+        self.jobs = jobs
+        self.progress = progress
+        self.stop = stop or threading.Event()  # set: the run stops between two files
+        self.index = SeedIndex(id_authority(config), config.text,
+                               fast_yaml_enabled() if fast_yaml is None else fast_yaml)
+        self.parse_cache: ParseCache | None = None
+        self.cache_dirty = False
+        self.save_cache_every = save_cache_every
+        self.cache_saved_at = -float("inf")
+        if config.cache is not None and use_cache:
+            self.parse_cache = ParseCache.of(config.cache, config.seeds, self.index)
+            if self.parse_cache.load(self.index):
+                self.cache_saved_at = time.monotonic()
+            else:
+                self.cache_dirty = True  # no usable cache: write one after this run
+        self.last: dict[str, Built] = {}  # slug -> as last published
+        self.published: set[str] | None = None  # files of the last successful publish
+        self.next_release: dt.datetime | None = None
+
+    def run(self, now: dt.datetime | None = None, *, write: bool = True) -> Report:
+        """Refresh the seeds, build what changed and (with ``write``) publish it.
+
+        Raises SeedsUnavailable, Cancelled (``stop`` was set) and OSError from writing; the
+        files on disk then stay as they were, and the next run retries in full.
+        """
+        started = time.perf_counter()
+        config = self.config
+        if not config.seeds.is_dir():
+            raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        before = self.index.entries
+        stats = self.index.refresh(config.seeds, self.stop.is_set, self.progress, self.jobs)
+        self.cache_dirty |= stats.any_change
+        report = Report(stats, _index=self.index)
+        now = now or dt.datetime.now(dt.UTC)
+        if not write or self._needs_build(stats.any_change, now):
+            self._build(report, now, write, touched_topics(before, self.index.entries))
+        if write and self.cache_dirty and \
+                time.monotonic() - self.cache_saved_at >= self.save_cache_every:
+            self.save_cache()
+        report.ms = (time.perf_counter() - started) * 1000
+        return report
+
+    def save_cache(self) -> None:
+        if self.cache_dirty and self.parse_cache is not None:
+            self.parse_cache.save(self.index)
+            self.cache_dirty = False
+            self.cache_saved_at = time.monotonic()
+
+    def _needs_build(self, changed: bool, now: dt.datetime) -> bool:
+        if changed or self.published is None:
+            return True
+        if self.next_release is not None and now >= self.next_release:
+            return True  # a future-dated item's time has come
+        # Someone deleted a published file: put it back.
+        return not all((self.config.output / name).exists() for name in self.published)
+
+    def _build(self, report: Report, now: dt.datetime, write: bool, touched: set[str]) -> None:
+        config = self.config
+        trusted = self.published is not None  # the last build is what is on disk
+        released = self.next_release is not None and now >= self.next_release
+        manifest = read_manifest(config.output) if write else Manifest()
+        # A pipeline's first run reuses feeds whose files on disk came from the same inputs.
+        on_disk = current_digests(config.output, manifest) \
+            if write and self.use_cache and not trusted else {}
+        result = build(config, self.index.items(), now, on_disk=on_disk, last=self.last,
+                       touched=touched if trusted and not released else None,
+                       should_stop=self.stop.is_set)
+        report.build = result
+        if not write:
+            return
+        # Files of feeds kept from the last successful publish are known to be on disk.
+        current = {b.rendered.slug for b in result.feeds
+                   if trusted and self.last.get(b.rendered.slug) is not None
+                   and self.last[b.rendered.slug].rendered is b.rendered}
+        self.published = None  # until publish succeeds: a failed run is retried in full
+        report.written = publish_build(config.output, result, manifest, current)
+        self.last = {b.rendered.slug: b for b in result.feeds}
+        self.published = {n for b in result.feeds for n in feed_files(b.rendered.slug)}
+        self.next_release = result.next_release
 
 
-def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
-          previous: dict[str, str] | None = None) -> tuple[list[Selection], list[Rendered]]:
-    """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
-
-    ``previous`` maps slugs to the input digests of files already on disk: those feeds are
-    not rendered again when their inputs are unchanged.
-    """
-    now = now or dt.datetime.now(dt.UTC)
-    previous = previous or {}
-    topics = index_topics(items)
-    selections = [select(items, feed, now, topics) for feed in feeds_for(config, items)]
-    rendered = [render(config.site, s.feed, s.items, previous.get(s.feed.slug))
-                for s in selections]
-    return selections, rendered
-
-
-def all_files(rendered: Iterable[Rendered]) -> dict[str, bytes]:
-    return {name: data for r in rendered for name, data in r.files.items()}
-
-
-def publish_all(output: Path, rendered: Sequence[Rendered],
-                on_disk: Iterable[str] = ()) -> WriteResult:
-    """Publish rendered feeds; reused ones, and those whose slugs are ``on_disk`` (known to be
+def publish_build(output: Path, result: Build, manifest: Manifest,
+                  on_disk: Iterable[str] = ()) -> WriteResult:
+    """Publish a build; reused feeds, and those whose slugs are ``on_disk`` (known to be
     current there), are kept as they are."""
     current = set(on_disk)
-    keep = [name for r in rendered if r.reused or r.slug in current
-            for name in file_names(r.slug)]
-    files = all_files(r for r in rendered if not (r.reused or r.slug in current))
-    return publish(output, files, {r.slug: r.digest for r in rendered}, keep)
-
-
-def current_digests(output: Path) -> dict[str, str]:
-    """Digests of the feeds on disk whose files are all still there."""
-    manifest = read_manifest(output)
-    return {slug: d for slug, d in manifest.digests.items()
-            if all((output / name).is_file() for name in file_names(slug))}
+    keep_feed = [r.reused or r.slug in current for r in result.rendered]
+    keep = [name for r, k in zip(result.rendered, keep_feed, strict=True) if k
+            for name in feed_files(r.slug)]
+    files = {name: data for r, k in zip(result.rendered, keep_feed, strict=True) if not k
+             for name, data in r.files.items()}
+    return publish(output, files, {r.slug: r.digest for r in result.rendered}, keep, manifest)
 
 
 def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None,
              use_cache: bool = True, progress: Progress | None = None,
              jobs: int | None = None) -> Report:
-    """Run the whole pipeline once; with ``write=False`` no feed file changes.
+    """Run the whole pipeline once; with ``write=False`` no file changes.
 
     Writing takes the output folder's lock first (OutputBusy if a daemon holds it). The parse
     cache (``config.cache``) is read and updated unless ``use_cache`` is false.
     """
     with OutputLock(config.output) if write else contextlib.nullcontext():
-        corpus = load_items(config.seeds, id_authority(config), config.text,
-                            config.cache if use_cache else None, progress, jobs,
-                            save_cache=write)
-        previous = current_digests(config.output) if write and use_cache else None
-        selections, rendered = build(config, corpus.items, now, previous)
-        report = Report(selections, rendered, corpus.problems)
-        if write:
-            report.written = publish_all(config.output, rendered)
-    return report
+        return Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress) \
+            .run(now, write=write)

@@ -20,6 +20,7 @@ from feedgen.util import xml_elem
 from feeds import __version__
 from feeds.config import FeedConfig, Site
 from feeds.content import entry_html, ranked_related
+from feeds.files import file_name
 from feeds.items import Item
 
 ATOM_TYPE = "application/atom+xml"
@@ -66,10 +67,6 @@ class RelatedLinksExtension(BaseEntryExtension):
 
 def _image_type(url: str) -> str | None:
     return mimetypes.guess_type(urlsplit(url).path)[0]
-
-
-def file_names(slug: str) -> tuple[str, str]:
-    return f"{slug}.atom", f"{slug}.rss"
 
 
 def _links(fg: FeedGenerator, self_url: str, self_type: str, alternate: str) -> None:
@@ -143,7 +140,7 @@ def render(site: Site, feed: FeedConfig, items: tuple[Item, ...],
     digest = inputs_digest(site, feed, items)
     if digest == previous_digest:
         return Rendered(feed.slug, {}, digest, reused=True)
-    atom_name, rss_name = file_names(feed.slug)
+    atom_name, rss_name = file_name(feed.slug, "atom"), file_name(feed.slug, "rss")
     fg = _generator(site, feed, items)
     _links(fg, site.url + atom_name, ATOM_TYPE, site.url)
     atom = fg.atom_str(pretty=True)

@@ -11,61 +11,18 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import yaml
 
+from feeds.errors import SeedsUnavailable
+from feeds.problems import SeedError
+from feeds.safeyaml import StrictLoader
 from feeds.text import repair_for_yaml
 
 SEED_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
 # A seed is one news item; anything this large is not one, and would only cost memory.
 MAX_SEED_BYTES = 16 * 1024 * 1024
-# The C loader is ~10x faster; both are "safe" (no arbitrary Python objects).
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-class SeedLoader(SafeLoader):  # type: ignore[misc, valid-type]
-    """The safe loader, minus implicit timestamps, plus duplicate-key detection.
-
-    Dates stay strings so an impossible one (``2024-02-30``) becomes a message about the
-    ``publishedDateTime`` key rather than an exception inside the YAML library; duplicate keys
-    (which YAML forbids and PyYAML silently accepts) are reported.
-    """
-
-    yaml_implicit_resolvers: ClassVar[dict] = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != TIMESTAMP_TAG]
-        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        mapping = super().construct_mapping(node, deep=deep)
-        if len(mapping) != len(node.value):
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key in seen:
-                    self.duplicates.append((str(key), key_node.start_mark.line))
-                seen.add(key)
-        return mapping
-
-
-
-class SeedError(Exception):
-    """A seed that cannot become an item: the message names the file and, if known, the line."""
-
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
-        self.path = path
-        self.reason = " ".join(reason.split())  # always one line
-        self.line = line
-        super().__init__(self.location + ": " + reason)
-
-    @property
-    def location(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass(slots=True)
@@ -88,10 +45,6 @@ class SeedFile(NamedTuple):
     path: str | Path
     name: str
     version: tuple[int, int, int] | None = None
-
-
-class SeedsUnavailable(Exception):
-    """The seeds folder itself cannot be listed: a run must not mistake that for 'no seeds'."""
 
 
 def discover(root: Path) -> list[SeedFile]:
@@ -184,22 +137,21 @@ def decode(data: bytes, name: str, notes: list[str] | None = None) -> str:
         return text
 
 
-# The rapidyaml fast path (feeds.fastyaml) is switched on only in parser worker processes:
-# ryml prints to the process's stderr on invalid YAML, which a worker can silence and the main
-# process (the CLI's messages, the daemon's log) must not.
-FAST_YAML = False
+def parse_record(text: str, name: str, fast: bool = False) -> RawSeed:
+    """Parse a seed's text into its front-matter mapping.
 
-
-def parse_record(text: str, name: str) -> RawSeed:
-    """Parse a seed's text into its front-matter mapping."""
+    ``fast`` tries the rapidyaml path (:mod:`feeds.fastyaml`) first. Only parser worker
+    processes use it: ryml prints to the process's stderr on invalid YAML, which a worker can
+    silence and the main process (the CLI's messages, the daemon's log) must not.
+    """
     body, first_line = front_matter(text, name)
-    if FAST_YAML:
+    if fast:
         from feeds.fastyaml import load_front_matter
 
         fast = load_front_matter(body)
         if fast is not None and isinstance(fast[0], dict):
-            return RawSeed(fast[0], [])  # identical to SeedLoader's result, or None
-    loader = SeedLoader(body)
+            return RawSeed(fast[0], [])  # identical to StrictLoader's result
+    loader = StrictLoader(body)
     try:
         record = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -225,7 +177,7 @@ def parse_record(text: str, name: str) -> RawSeed:
     return RawSeed(record, notes)
 
 
-def read_seed(seed: SeedFile) -> RawSeed:
+def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
     """Read and parse one seed file; every failure is a :class:`SeedError`."""
     try:
         # O_NONBLOCK: a FIFO named like a seed must not hang the run on open().
@@ -247,6 +199,6 @@ def read_seed(seed: SeedFile) -> RawSeed:
     text, removed = repair_for_yaml(decode(data, seed.name, notes))
     if removed:
         notes.append(f"{removed} control character(s) repaired or removed")
-    raw = parse_record(text, seed.name)
+    raw = parse_record(text, seed.name, fast)
     raw.notes[:0] = notes
     return raw

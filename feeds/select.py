@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
-from feeds.config import Config, FeedConfig, slugify
+from feeds.config import Config, FeedConfig
 from feeds.items import Item
 
 # Drop reasons, in the order the filters apply.
@@ -94,6 +95,12 @@ def select(items: Sequence[Item], feed: FeedConfig, now: dt.datetime | None = No
     kept = heapq.nsmallest(feed.max_items, best.values(), key=attrgetter("order_key"))
     dropped["over the limit"] = len(best) - len(kept)
     return Selection(feed, tuple(kept), dropped)
+
+
+def slugify(topic: str) -> str:
+    """A file-name-safe slug for an auto topic feed ("AI in Healthcare" -> "ai-in-healthcare")."""
+    slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
+    return slug[:100]
 
 
 def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:

@@ -11,7 +11,7 @@ import pytest
 from feeds import cache
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.conftest import Project
+from tests.helpers import Project
 
 
 def _setup(project: Project, n: int = 30) -> None:
@@ -35,15 +35,15 @@ def test_second_run_parses_nothing_and_writes_the_same(project: Project,
     assert len(_cache_files(project)) == 1
     files = project.feed_files()
     parsed: list[str] = []
-    import feeds.pipeline
+    import feeds.incremental
 
-    real = feeds.pipeline.load_seed
+    real = feeds.incremental.load_seed
 
     def counting(seed, *args):  # type: ignore[no-untyped-def]
         parsed.append(seed.name)
         return real(seed, *args)
 
-    monkeypatch.setattr(feeds.pipeline, "load_seed", counting)
+    monkeypatch.setattr(feeds.incremental, "load_seed", counting)
     again = generate(config)
     assert parsed == []
     assert project.feed_files() == files

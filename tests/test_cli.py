@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from feeds.cli import main
-from tests.conftest import Project, snapshot
+from tests.helpers import Project, snapshot
 
 
 def run(*args: str):

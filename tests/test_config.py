@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from feeds.config import ConfigError, load_config, parse_config
-from tests.conftest import SITE
+from tests.helpers import SITE
 
 
 def _parse(data: dict):

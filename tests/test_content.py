@@ -4,21 +4,19 @@ from lxml import html as lxml_html
 
 from feeds.content import entry_html, ranked_related
 from feeds.items import Image, Item, Provider, Related
+from tests.helpers import make_item
 
 WHEN = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
 
 def _item(**kw: object) -> Item:
-    base = dict(id="https://news.example/1", link="https://news.example/1", title="Title",
-                summary="The excerpt.", published=WHEN, updated=WHEN,
-                provider=Provider("The Outlet", "news.example"),
-                images=(Image("https://img.example/a.jpg", 640, 360),),
+    base = dict(when=WHEN, images=(Image("https://img.example/a.jpg", 640, 360),),
                 related=(Related("Low", "https://low.example/", quality=10,
                                  provider=Provider("Low Times")),
                          Related("High", "https://high.example/", quality=90,
                                  provider=Provider("High Post")),
                          Related("None", "https://none.example/")))
-    return Item(**{**base, **kw})
+    return make_item(**{**base, **kw})
 
 
 def test_full_content_has_image_excerpt_outlet_and_related_best_first() -> None:

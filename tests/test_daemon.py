@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from feeds.config import load_config
-from feeds.daemon import Publisher
+from feeds.daemon import Daemon
 from feeds.pipeline import generate
-from tests.conftest import Project, parse_feed, snapshot
+from tests.helpers import Project, feed_titles, snapshot, titles
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 FEEDS = [{"slug": "ai", "title": "AI", "topics": ["AI"]},
@@ -79,25 +79,21 @@ def running(project: Project) -> Iterator[DaemonProcess]:
         daemon.proc.wait()
 
 
-def titles(path: Path) -> list[str]:
-    return [e.title for e in parse_feed(path.read_bytes()).entries] if path.exists() else []
-
-
 def test_daemon_follows_adds_edits_and_deletes(project: Project, running: DaemonProcess) -> None:
     project.seed("r.md", title="Robot story", topics=["Robots"], heat=1,
                  webUrl="https://news.example/r")
     running.start()
     out = project.output
-    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     robots = {n: v for n, v in snapshot(out).items() if n.startswith("robots.")}
 
     project.seed("a.md", title="AI story", topics=["AI"], webUrl="https://news.example/a")
-    wait_for(lambda: titles(out / "ai.rss") == ["AI story"], daemon=running)
+    wait_for(lambda: feed_titles(out, "ai") == ["AI story"], daemon=running)
     project.seed("a.md", title="AI story, edited", topics=["AI"],
                  webUrl="https://news.example/a")
-    wait_for(lambda: titles(out / "ai.atom") == ["AI story, edited"], daemon=running)
+    wait_for(lambda: feed_titles(out, "ai") == ["AI story, edited"], daemon=running)
     (project.seeds / "a.md").unlink()
-    wait_for(lambda: titles(out / "ai.atom") == [], daemon=running)
+    wait_for(lambda: feed_titles(out, "ai") == [], daemon=running)
     # An edit no reader sees (heat) is parsed, and changes nothing on disk.
     project.seed("r.md", title="Robot story", topics=["Robots"], heat=99,
                  webUrl="https://news.example/r")
@@ -114,7 +110,7 @@ def test_sighup_reloads_config_and_survives_a_broken_one(project: Project,
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
-    wait_for(lambda: (out / "robots.atom").exists(), daemon=running)
+    wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     project.config_path.write_text("site: [this is not\n")
     running.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "config reload failed, keeping the running config" in running.text(),
@@ -124,7 +120,7 @@ def test_sighup_reloads_config_and_survives_a_broken_one(project: Project,
     project.configure([FEEDS[1], {"slug": "everything", "title": "All"}],
                       schedule={"interval": "1s"})
     running.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: titles(out / "everything.rss") == ["Robot story"], daemon=running)
+    wait_for(lambda: feed_titles(out, "everything") == ["Robot story"], daemon=running)
     wait_for(lambda: not (out / "ai.atom").exists() and not (out / "ai.rss").exists(),
              daemon=running)
     assert (out / "robots.atom").exists()
@@ -164,7 +160,7 @@ def test_read_only_output_for_a_tick_then_recovery(project: Project,
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
-    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     _freeze(out, True)
     try:
         project.seed("r2.md", title="Second robot story", topics=["Robots"],
@@ -172,12 +168,12 @@ def test_read_only_output_for_a_tick_then_recovery(project: Project,
         wait_for(lambda: "tick failed, feeds left as they were" in running.text(),
                  daemon=running)
         running.wait_ticks(1)
-        assert titles(out / "robots.atom") == ["Robot story"]  # the old feed, whole
+        assert feed_titles(out, "robots") == ["Robot story"]  # the old feed, whole
     finally:
         _freeze(out, False)
-    wait_for(lambda: titles(out / "robots.atom") == ["Second robot story", "Robot story"],
+    wait_for(lambda: feed_titles(out, "robots") == ["Second robot story", "Robot story"],
              daemon=running)
-    assert titles(out / "robots.rss") == ["Second robot story", "Robot story"]
+    running.wait_ticks(1)  # the recovering tick has finished (its manifest is written too)
     assert not [p for p in out.iterdir() if p.name.endswith(".feeds-tmp")]
     assert running.proc.poll() is None
     assert running.stop()[0] == 0
@@ -188,14 +184,14 @@ def test_missing_seeds_folder_is_a_failed_tick_not_an_empty_feed(
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
-    wait_for(lambda: titles(out / "robots.atom") == ["Robot story"], daemon=running)
+    wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     project.seeds.rename(project.root / "elsewhere")
     wait_for(lambda: "seeds folder" in running.text() and "is missing" in running.text(),
              daemon=running)
-    assert titles(out / "robots.atom") == ["Robot story"]
+    assert feed_titles(out, "robots") == ["Robot story"]
     (project.root / "elsewhere").rename(project.seeds)
     running.wait_ticks(2)
-    assert titles(out / "robots.atom") == ["Robot story"]
+    assert feed_titles(out, "robots") == ["Robot story"]
     assert running.stop()[0] == 0
 
 
@@ -206,7 +202,7 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
     fresh_config = tmp_path / "fresh.yaml"
     data = yaml.safe_load(project.config_path.read_text())
     fresh_config.write_text(yaml.safe_dump({**data, "output": "fresh"}))
-    publisher = Publisher(load_config(project.config_path))
+    daemon = Daemon(project.config_path, load_config(project.config_path))
 
     def seed(name: str, n: int, **kw: object) -> None:
         project.seed(name, title=f"Story {n}", webUrl=f"https://news.example/{n}",
@@ -227,7 +223,7 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
     ]
     for i, step in enumerate(steps):
         step()
-        publisher.tick(NOW)
+        daemon.tick(NOW)
         generate(load_config(fresh_config), now=NOW)
         assert project.feed_files() == {p.name: p.read_bytes() for p in
                                         sorted((tmp_path / "fresh").glob("*"))
@@ -238,18 +234,18 @@ def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
     project = Project(tmp_path)
     project.configure(FEEDS)
     project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
-    publisher = Publisher(load_config(project.config_path))
-    first = publisher.tick(NOW)
-    assert (first.parsed, first.rerendered, first.written) == (1, 2, 4)
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    first = daemon.tick(NOW)
+    assert (first.parsed, first.rerendered, first.files_written) == (1, 2, 4)
     before = snapshot(project.output)
-    again = publisher.tick(NOW)
-    assert (again.changed, again.parsed, again.rerendered, again.written) == (0, 0, 0, 0)
+    again = daemon.tick(NOW)
+    assert (again.changed, again.parsed, again.rerendered, again.files_written) == (0, 0, 0, 0)
     assert snapshot(project.output) == before
     # A future-dated item is released by a later tick without any file changing.
     project.seed("f.md", title="Future", topics=["AI"], webUrl="https://news.example/f",
                  publishedDateTime="2025-06-01T00:00:00Z")
-    publisher.tick(NOW)
+    daemon.tick(NOW)
     assert titles(project.output / "ai.atom") == ["A"]
-    assert publisher.tick(NOW).rerendered == 0
-    assert publisher.tick(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)).rerendered == 1
+    assert daemon.tick(NOW).rerendered == 0
+    assert daemon.tick(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)).rerendered == 1
     assert titles(project.output / "ai.atom") == ["Future", "A"]

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from feeds.items import normalize, parse_time
-from feeds.seeds import SeedError, SeedFile, read_seed
+from feeds.problems import SeedError
+from feeds.seeds import SeedFile, read_seed
 
 SHIPPED = Path(__file__).resolve().parents[1] / "seeds"
 UTC = dt.UTC

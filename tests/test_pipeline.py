@@ -4,7 +4,7 @@ from pathlib import Path
 
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.conftest import Project, parse_feed, snapshot, w3c_validate
+from tests.helpers import Project, snapshot, titles, w3c_validate
 
 # The shipped seeds, newest first, by title start.
 SHIPPED_ORDER = [
@@ -14,10 +14,6 @@ SHIPPED_ORDER = [
     "Combining cell engineering with machine learning",  # 2020-11-26, q51, ML+AI
     "Scientists using AI to benefit cancer patients",   # 2020-07-29, q39, AI in Healthcare+AI
 ]
-
-
-def _titles(path: Path) -> list[str]:
-    return [e.title for e in parse_feed(path.read_bytes()).entries]
 
 
 def _starts(titles: list[str]) -> list[str]:
@@ -34,9 +30,9 @@ def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> No
     # All shipped seeds are unpublished: public feeds are empty, the review queue has all five.
     for slug in ("ai", "machine-learning", "ai-in-healthcare"):
         for ext in ("atom", "rss"):
-            assert _titles(out / f"{slug}.{ext}") == []
+            assert titles(out / f"{slug}.{ext}") == []
     for ext in ("atom", "rss"):
-        assert _starts(_titles(out / f"review.{ext}")) == SHIPPED_ORDER
+        assert _starts(titles(out / f"review.{ext}")) == SHIPPED_ORDER
     counts = {s.feed.slug: (len(s.items), s.dropped) for s in report.selections}
     assert counts["ai"][1]["unpublished"] == 2 and counts["ai"][1]["low quality"] == 3
     assert counts["review"][0] == 5
@@ -62,10 +58,10 @@ def test_seed_with_several_topics_is_in_each_topic_feed(project: Project) -> Non
     project.configure([{"slug": s.lower(), "title": s, "topics": [s]}
                        for s in ("AI", "Robots", "Space", "Cooking")])
     generate(load_config(project.config_path))
-    assert _titles(project.output / "ai.atom") == ["Multi"]
-    assert sorted(_titles(project.output / "robots.rss")) == ["Multi", "Only robots"]
-    assert _titles(project.output / "space.atom") == ["Multi"]
-    assert _titles(project.output / "cooking.atom") == []
+    assert titles(project.output / "ai.atom") == ["Multi"]
+    assert sorted(titles(project.output / "robots.rss")) == ["Multi", "Only robots"]
+    assert titles(project.output / "space.atom") == ["Multi"]
+    assert titles(project.output / "cooking.atom") == []
 
 
 def test_a_bad_seed_is_skipped_and_the_rest_published(project: Project) -> None:
@@ -73,7 +69,7 @@ def test_a_bad_seed_is_skipped_and_the_rest_published(project: Project) -> None:
     project.write_raw("bad.md", "---\ntitle: [unclosed\n---\n")
     project.configure([{"slug": "all", "title": "All"}])
     report = generate(load_config(project.config_path))
-    assert _titles(project.output / "all.atom") == ["Good one"]
+    assert titles(project.output / "all.atom") == ["Good one"]
     assert [str(p) for p in report.skipped] == [
         f"{project.seeds / 'bad.md'}:3: YAML error: did not find expected ',' or ']' "
         "(while parsing a flow sequence started on line 2)"]
@@ -84,7 +80,7 @@ def test_duplicate_urls_across_seed_files_appear_once(project: Project) -> None:
     project.seed("b.md", title="Strong copy", originalUrl="https://news.example/x", quality=90)
     project.configure([{"slug": "all", "title": "All"}])
     report = generate(load_config(project.config_path))
-    assert _titles(project.output / "all.rss") == ["Strong copy"]
+    assert titles(project.output / "all.rss") == ["Strong copy"]
     assert report.selections[0].dropped["duplicate"] == 1
 
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from feeds.config import parse_config
 from feeds.items import normalize
-from feeds.pipeline import all_files, build
-from feeds.seeds import SeedError
-from tests.conftest import SITE, parse_feed, w3c_validate
+from feeds.pipeline import build
+from feeds.problems import SeedError
+from tests.helpers import SITE, parse_feed, w3c_validate
 
 CONFIG = parse_config({"site": SITE, "feeds": [
     {"slug": "full", "title": "Full", "include_unpublished": True, "min_quality": -10**9},
@@ -68,9 +68,8 @@ def test_any_records_give_valid_feeds(tmp_path: Path) -> None:
                 items.append(normalize(rec, f"seed{i}.md", "example.org").item)
             except SeedError as exc:
                 assert "\n" not in str(exc) and exc.reason
-        _, rendered = build(CONFIG, items, NOW)
         n = next(counter)
-        for name, data in all_files(rendered).items():
+        for name, data in build(CONFIG, items, NOW).files().items():
             parsed = parse_feed(data)
             if name.startswith("full"):
                 kept = {i.id for i in items if i.published <= NOW

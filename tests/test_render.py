@@ -3,7 +3,7 @@ import datetime as dt
 from feeds.config import FeedConfig, Site
 from feeds.items import Item, Provider
 from feeds.render import render
-from tests.conftest import parse_feed
+from tests.helpers import make_item, parse_feed
 
 SITE = Site(title="S", url="https://example.org/feeds/", description="S", author_name="Ed",
             author_email="ed@example.org", language="en")
@@ -11,12 +11,11 @@ FEED = FeedConfig(slug="ai", title="AI news", description="About AI", topics=("A
 
 
 def _item(n: int, **kw: object) -> Item:
-    base = dict(id=f"https://news.example/{n}", link=f"https://news.example/{n}",
-                title=f"Story {n}", summary=f"Summary {n}",
-                published=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC),
-                updated=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC), topics=("AI", "Robots"),
-                provider=Provider("Outlet", "news.example"), source=f"{n}.md")
-    return Item(**{**base, **kw})
+    url = f"https://news.example/{n}"
+    base = dict(id=url, link=url, title=f"Story {n}", summary=f"Summary {n}",
+                topics=("AI", "Robots"), when=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC),
+                provider=Provider("Outlet", "news.example"))
+    return make_item(**{**base, **kw})
 
 
 def test_atom_and_rss_carry_the_items_in_order() -> None:

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from feeds.seeds import SeedError, SeedFile, discover, front_matter, parse_record, read_seed
+from feeds.problems import SeedError
+from feeds.seeds import SeedFile, discover, front_matter, parse_record, read_seed
 
 
 def test_front_matter_is_between_the_first_two_dashes() -> None:

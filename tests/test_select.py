@@ -4,14 +4,14 @@ from pathlib import Path
 from feeds.config import FeedConfig, parse_config
 from feeds.items import Item
 from feeds.select import feeds_for, select
-from tests.conftest import SITE
+from tests.helpers import SITE, make_item
 
 
 def item(id: str, day: int = 1, quality: int | None = 50, published: bool | None = True,
          topics: tuple[str, ...] = ("AI",), source: str = "") -> Item:
-    when = dt.datetime(2024, 1, day, tzinfo=dt.UTC)
-    return Item(id=id, link=id, title=id, summary="", quality=quality, is_published=published,
-                published=when, updated=when, topics=topics, source=source or id)
+    return make_item(id, title=id, summary="", quality=quality, is_published=published,
+                     when=dt.datetime(2024, 1, day, tzinfo=dt.UTC), topics=topics,
+                     source=source or id, provider=None)
 
 
 def feed(**kw: object) -> FeedConfig:

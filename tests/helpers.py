@@ -1,0 +1,127 @@
+"""Helpers shared by the tests: temporary projects, seed writers, item factories, feed
+parsing, the W3C validator, and the danger pattern every safety test checks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+import yaml
+
+from feeds.items import Item, Provider
+from feeds.lock import LOCK_NAME
+from feeds.output import TMP_SUFFIX
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_SEEDS = REPO / "seeds"
+VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", REPO.parent / "shared/tools/w3c-validate"))
+BASE_URL = "https://example.org/feeds/"
+
+SITE = {"title": "Test site", "url": BASE_URL,
+        "author": {"name": "Editors", "email": "editors@example.org"}, "language": "en"}
+
+
+def seed_text(**fields: object) -> str:
+    """A seed document with ``fields`` as front matter (YAML dumped, never hand-written)."""
+    record = {"title": "A title", "excerpt": "An excerpt.",
+              "publishedDateTime": "2024-01-01T10:00:00Z", **fields}
+    record = {k: v for k, v in record.items() if v is not None}
+    return "---\n" + yaml.safe_dump(record, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def write_seed(folder: Path, name: str, **fields: object) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(seed_text(**fields), encoding="utf-8")
+    return path
+
+
+class Project:
+    """A temporary config + seeds + output layout, as a user would have it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seeds = root / "seeds"
+        self.output = root / "output"
+        self.config_path = root / "config.yaml"
+        self.seeds.mkdir()
+
+    def configure(self, feeds: list[dict], **extra: object) -> Path:
+        data = {"site": SITE, "seeds": "seeds", "output": "output", "feeds": feeds}
+        data.update(extra)
+        self.config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return self.config_path
+
+    def seed(self, name: str, **fields: object) -> Path:
+        return write_seed(self.seeds, name, **fields)
+
+    def write_raw(self, name: str, data: str | bytes) -> Path:
+        path = self.seeds / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        path.write_bytes(data)
+        return path
+
+    def feed_files(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(self.output.glob("*"))
+                if p.suffix in (".atom", ".rss")}
+
+
+def parse_feed(data: bytes) -> feedparser.FeedParserDict:
+    """Parse with feedparser and fail on any well-formedness problem ("bozo")."""
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, f"feedparser bozo: {parsed.get('bozo_exception')!r}"
+    return parsed
+
+
+def w3c_validate(paths: list[Path]) -> str:
+    """Run the W3C Feed Validation Service's code on files; fail on any error."""
+    if not VALIDATOR.exists():
+        pytest.skip(f"W3C validator not found at {VALIDATOR} (../shared/tools is absent)")
+    proc = subprocess.run([sys.executable, str(VALIDATOR), "--base", BASE_URL,
+                           *map(str, paths)], capture_output=True, text=True, timeout=600)
+    problems = [ln for ln in proc.stdout.splitlines() if ln.startswith("ERROR")]
+    assert proc.returncode == 0, "W3C validator errors:\n" + "\n".join(problems or [
+        proc.stdout, proc.stderr])
+    return proc.stdout
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every published file's bytes and mtime (not the writer's lock file, which is runtime
+    state, nor a writer's temporary files, which come and go)."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.name != LOCK_NAME and not p.name.endswith(TMP_SUFFIX)}
+
+
+def titles(path: Path) -> list[str]:
+    """Entry titles of a feed file, in order ([] when the file is not there yet)."""
+    return [e.title for e in parse_feed(path.read_bytes()).entries] if path.exists() else []
+
+
+def feed_titles(output: Path, slug: str) -> list[str] | None:
+    """A feed's entry titles once its Atom and RSS files agree (None while they differ: a
+    writer renames them into place one after the other)."""
+    atom, rss = titles(output / f"{slug}.atom"), titles(output / f"{slug}.rss")
+    return atom if atom == rss else None
+
+
+# Markup a reader would execute: checked in every format, before and after unescaping.
+DANGER = re.compile(r"<script|<iframe|\bon[a-z]+\s*=|javascript:|data:", re.IGNORECASE)
+WHEN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def make_item(id: str = "https://news.example/1", **kw: object) -> Item:
+    """An Item with plausible defaults; any field can be overridden."""
+    when = kw.pop("when", WHEN)
+    base: dict[str, object] = dict(
+        id=id, link=id, title="Title", summary="The excerpt.", published=when, updated=when,
+        provider=Provider("The Outlet", "news.example"), source=id.rsplit("/", 1)[-1] + ".md")
+    return Item(**{**base, **kw})  # type: ignore[arg-type]
+
