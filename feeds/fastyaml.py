@@ -1,6 +1,6 @@
 """A fast path for seed front matter: rapidyaml (``ryml``) instead of PyYAML, same objects.
 
-Why: :class:`feeds.seeds.SeedLoader` (libyaml scanner + PyYAML's Python composer/constructor)
+Why: :class:`feeds.safeyaml.StrictLoader` (libyaml scanner + PyYAML's Python composer/constructor)
 spends ~0.57 ms on a typical 3.5 KB seed, almost all of it in Python. rapidyaml parses the same
 text in C++ in ~20 us, but its Python binding can only be walked node by node through SWIG
 (~1 us per call, several calls per node), which throws most of that away. So the tree is
@@ -15,17 +15,20 @@ the YAML 1.1 typing that JSON cannot express is checked instead of re-done:
 * Any JSON *string* that PyYAML would have resolved to something else if it had been plain
   (``yes``, ``~``, ``0x1F``, ``1_000``, ``12:30``, ``.inf``, ``<<``, ``=``, a key such as
   ``1``...) makes the call return None: the JSON cannot tell ``"yes"`` from ``yes``. Same for
-  strings starting with ``*`` (ryml writes an unresolved alias ``*a`` as the string ``"*a"``)
-  and for empty keys (a null key).
+  empty keys (a null key).
 * Constructs that ryml reads differently from libyaml, or that the JSON loses, are refused
   up front from the UTF-8 source: tags (ryml drops them), anchors/aliases, ``@``, backquote,
   ``%``, ``]``, ``}`` at the start of a node, flow collections (``[``/``{`` at the start of a
-  node), block scalar headers with indentation digits or comments, tabs, lone CRs, and the
-  characters libyaml treats as line breaks or refuses (C0/C1 controls incl. NEL, DEL, LS,
-  PS, BOM, U+FFFE/U+FFFF, surrogates). After parsing: multi-document streams, empty
-  documents, mappings with duplicate keys, keys over 64 characters or 256-space runs
-  (libyaml's 1024-character simple-key limit), raw control characters in the JSON (strict
-  ``json.loads``) and invalid UTF-8 (what ryml makes of a ``"\ud800"`` escape).
+  node), block scalar headers with indentation digits or comments (ryml accepts junk after
+  them), tabs, lone CRs, a missing final line break, and the characters libyaml treats as
+  line breaks or refuses (C0/C1 controls incl. NEL, DEL, LS, PS, BOM, U+FFFE/U+FFFF,
+  surrogates). After parsing: multi-document streams, mappings with duplicate keys, keys over
+  64 characters or 256-space runs (libyaml's 1024-character simple-key limit), JSON that does
+  not decode (an empty document, raw control characters: strict ``json.loads``; NaN and
+  Infinity constants) and invalid UTF-8 (what ryml makes of a ``"\ud800"`` escape).
+
+``tests/mutate_fastyaml.py`` deletes each of these guards in turn and shows that
+``tests/test_fastyaml.py`` then fails.
 
 Every refusal returns None and the caller uses PyYAML, which also produces the error message
 for invalid YAML (this module never raises for bad input). Conservative on purpose: a false
@@ -35,17 +38,18 @@ text cost 20-200 us, as much as everything else together.
 
 Measured (10k synthetic seeds from ``bench/make_corpus.py 10000``, 3.5 KB of front matter
 each; CPython 3.11, rapidyaml 0.15.2, PyYAML 6.0.4 with libyaml; best of 5 runs on a shared,
-noisy machine, /tmp/ryml/bench.py):
+noisy machine):
 
-* (a) SeedLoader (CSafeLoader):             ~440-600 us/seed
+* (a) StrictLoader (CSafeLoader):           ~440-600 us/seed
 * (b) load_front_matter (this module):      ~80 us/seed, fast path taken for 9992/9995 seeds:
   about 6-7x faster. Of that: source checks ~9, ryml parse ~13, JSON emit ~10, special-string
   scan ~8, ``json`` decode with hooks ~25, the rest call overhead.
 * (c) ryml parse alone (reused tree):       ~13 us/seed
 
-Verification (/tmp/ryml/verify.py): 10k corpus + seeds/*.txt + tests/data/broken/*.md
-(10039 front matters): 10022 fast, 17 fallback, 0 mismatches; plus 100k+ mutated seeds and
-~180 hand-written edge cases: 0 mismatches (a mismatch includes accepting text PyYAML rejects).
+Verification: ``tests/test_fastyaml.py`` compares this path with StrictLoader on tricky
+inputs and on hypothesis-generated documents, and ``bench/run.py`` compares the items of every
+seed of a corpus (10k: 9992 fast, 0 mismatches; a mismatch includes accepting text PyYAML
+rejects).
 
 Limits: rapidyaml's default error handler prints two lines to the process's stderr (fd 2)
 when it meets invalid YAML, before raising; the Python binding does not expose
@@ -54,7 +58,7 @@ threads). Uses the SWIG module ``ryml._ryml`` directly (``parse_csubstr``,
 ``emit_json_to_substr``), so a rapidyaml upgrade must be re-verified. Anchors and aliases,
 merge keys, tags, flow style, duplicate keys and YAML-1.1-special strings (even quoted ones)
 always fall back. Duplicate keys are never reported (the list is always empty): such a
-mapping falls back so SeedLoader reports them with line numbers.
+mapping falls back so StrictLoader reports them with line numbers.
 """
 
 from __future__ import annotations
@@ -105,7 +109,8 @@ _MAX_KEY = 64
 
 # A JSON string whose content PyYAML would resolve to a non-str if it had been plain
 # (bool, null, int, float, merge, value and the 'yaml' tags of SafeLoader's resolvers; no
-# timestamps, as in SeedLoader), an alias ("*a"), or an empty key (a null key in YAML).
+# timestamps, as in StrictLoader), or an empty key (a null key in YAML). Aliases never get
+# here: '*' at the start of a node is refused up front.
 # A superset of those rules, written as a trie behind a first-character lookahead so that
 # the ~200 quotes of a seed's JSON are rejected quickly.
 _SPECIAL = re.compile(
@@ -117,8 +122,8 @@ _SPECIAL = re.compile(
     r"|[-+]?(?:0b[0-1_]+|0x[0-9a-fA-F_]+"
     r"|[0-9][0-9_]*(?:(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|\.[0-9_]*(?:[eE][-+][0-9]+)?)?"
     r"|\.(?:[0-9][0-9_]*(?:[eE][-+][0-9]+)?|inf|Inf|INF|nan|NaN|NAN))"
-    # null, merge, value, the 'yaml' resolver's '!', '&', '*'; then alias and empty key
-    r'|~|<<|=|!|&|\*)"|\*|":)'
+    # null, merge, value, the 'yaml' resolver's '!', '&', '*'; then the empty key
+    r'|~|<<|=|!|&|\*)"|":)'
 )
 # PyYAML's float rule, for the bare numbers of the JSON that json.loads sees as floats.
 _FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
@@ -197,15 +202,17 @@ def _refused(source: bytes) -> bool:
 
 
 def load_front_matter(body: str) -> tuple[object, list[tuple[str, int]]] | None:
-    """Parse front-matter YAML like ``SeedLoader(body).get_single_data()``, or return None.
+    """Parse front-matter YAML like ``StrictLoader(body).get_single_data()``, or return None.
 
-    Returns ``(data, duplicates)`` with exactly the objects SeedLoader builds (dates stay
+    Returns ``(data, duplicates)`` with exactly the objects StrictLoader builds (dates stay
     strings); ``duplicates`` is always empty because a mapping with duplicate keys makes
     this return None. None means "use PyYAML": the text is invalid YAML, or uses something
     this fast path does not reproduce exactly (see the module docstring), or ryml is not
     installed. Never raises for bad input.
     """
-    if _ryml is None or not body:
+    if _ryml is None or not body.endswith("\n"):
+        # Front matter always ends with a line break; without one, ryml keeps a final line
+        # break in block scalars ("a: >\n x") where libyaml drops it.
         return None
     try:
         source = body.encode("utf-8")
@@ -227,14 +234,13 @@ def load_front_matter(body: str) -> tuple[object, list[tuple[str, int]]] | None:
             failed, size = _ryml.emit_json_to_substr(tree, 0, bufs.out)
             if failed:
                 return None
-        if not size:  # empty document: PyYAML gives None; let it say so
-            return None
         text = str(memoryview(bufs.out)[:size], "utf-8")
         if _SPECIAL.search(text) is not None:
             return None
         data = _decode_json(text)
-    except (_Refuse, ValueError, RecursionError, RuntimeError, ryml.ExceptionBasic):
+    except (_Refuse, ValueError, RuntimeError, ryml.ExceptionBasic):
         # ValueError covers json.JSONDecodeError and UnicodeDecodeError; RuntimeError is what
-        # the binding raises for a C++ exception other than ryml's own.
+        # the binding raises for a C++ exception other than ryml's own. (json cannot recurse
+        # too deeply: ryml's emitter refuses trees deeper than 64 levels.)
         return None
     return data, []
