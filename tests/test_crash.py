@@ -21,25 +21,48 @@ from feeds.config import load_config
 from feeds.lock import LOCK_NAME
 from feeds.output import MANIFEST, TMP_SUFFIX
 from feeds.pipeline import generate
-from tests.conftest import Project, parse_feed
+from tests.helpers import Project, parse_feed, seed_text
 
 KILLS = int(os.environ.get("FEEDS_KILL_RUNS", "50"))
 TOPICS = ["AI", "Robots", "Space", "Climate", "Health", "Energy"]
 
 
-def _corpus(project: Project, version: str, n: int = 300) -> None:
-    for i in range(n):
-        project.seed(f"{i % 10}/s{i:04d}.md", title=f"Story {i} ({version})",
-                     excerpt=f"Excerpt {i} " * 20, webUrl=f"https://news.example/{i}",
-                     publishedDateTime=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
-                     topics=[TOPICS[i % 6], TOPICS[(i + 1) % 6]], quality=50,
-                     images=[{"url": f"https://img.example/{i}.jpg", "width": 640,
-                              "height": 360}])
+def _texts(version: str, n: int = 300) -> dict[str, str]:
+    """The seed files of one corpus version (written as text, so each kill loop is cheap)."""
+    return {f"{i % 10}/s{i:04d}.md": seed_text(
+        title=f"Story {i} ({version})", excerpt=f"Excerpt {i} " * 20,
+        webUrl=f"https://news.example/{i}",
+        publishedDateTime=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
+        topics=[TOPICS[i % 6], TOPICS[(i + 1) % 6]], quality=50,
+        images=[{"url": f"https://img.example/{i}.jpg", "width": 640, "height": 360}])
+        for i in range(n)}
+
+
+def _write(project: Project, texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        path = project.seeds / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def _outputs(project: Project) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in project.output.iterdir()
             if p.name not in (MANIFEST, LOCK_NAME)}
+
+
+def _writing(output: Path, before: dict[str, int]) -> bool:
+    """Whether a run has begun replacing files (a temporary, or a changed mtime)."""
+    for p in list(output.iterdir()):
+        if p.name == LOCK_NAME:  # written when the run starts, not when it publishes
+            continue
+        if p.name.endswith(TMP_SUFFIX):
+            return True
+        try:
+            if before.get(p.name) != p.stat().st_mtime_ns:
+                return True
+        except FileNotFoundError:
+            return True
+    return False
 
 
 @pytest.mark.slow
@@ -48,43 +71,36 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
     project = Project(tmp_path / "p")
     project.configure([{"slug": t.lower(), "title": t, "topics": [t], "max_items": 500}
                        for t in TOPICS] + [{"slug": "all", "title": "All", "max_items": 500}])
+    texts = {v: _texts(v) for v in ("A", "B")}
     versions: dict[str, dict[str, bytes]] = {}
     for version in ("A", "B"):
-        _corpus(project, version)
+        _write(project, texts[version])
         generate(load_config(project.config_path))
         versions[version] = _outputs(project)
     assert versions["A"].keys() == versions["B"].keys()
     names = set(versions["A"])
     exe = [sys.executable, "-m", "feeds.cli", "generate", "--config", str(project.config_path)]
     started = time.monotonic()
-    subprocess.run(exe, check=True, capture_output=True)  # B again: a no-op run
-    # Time one real run and note when it starts writing, so most kills land in the window
-    # that matters (a kill during parsing proves little).
-    _corpus(project, "A")
-    before = {p.name: p.stat().st_mtime_ns for p in project.output.iterdir()}
-    t0 = time.monotonic()
-    proc = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    write_start = None
-    while proc.poll() is None:
-        if write_start is None and any(
-                p.name.endswith(TMP_SUFFIX) or before.get(p.name) != p.stat().st_mtime_ns
-                for p in list(project.output.iterdir()) if p.exists()):
-            write_start = time.monotonic() - t0
-        time.sleep(0.0005)
-    full_run = time.monotonic() - t0
-    write_start = write_start if write_start is not None else full_run * 0.8
     rng = random.Random(1234)
     killed_mid_write = 0
     for k in range(KILLS):
-        _corpus(project, "B" if k % 2 == 0 else "A")
+        _write(project, texts["B" if k % 2 == 0 else "A"])
+        before = {p.name: p.stat().st_mtime_ns for p in project.output.iterdir()}
         proc = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # Three kills in four inside the write window, the rest anywhere in the run.
-        window = (max(0.0, write_start - 0.02), full_run) if k % 4 else (0.0, full_run)
-        time.sleep(rng.uniform(*window))
+        if k % 4:
+            # Three kills in four while files are being replaced: wait for the first write,
+            # then kill within the few milliseconds the replacing takes.
+            deadline = time.monotonic() + 30
+            while not _writing(project.output, before) and proc.poll() is None:
+                assert time.monotonic() < deadline, "the run never started writing"
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, 0.004))
+        else:
+            time.sleep(rng.uniform(0, 0.8))  # the rest anywhere in the run
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         leftovers = [p.name for p in project.output.iterdir() if p.name.endswith(TMP_SUFFIX)]
-        killed_mid_write += bool(leftovers)
+        versions_seen = set()
         for p in project.output.iterdir():
             if p.name in (MANIFEST, LOCK_NAME):  # the lock may name the killed process
                 continue
@@ -95,6 +111,9 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
             data = p.read_bytes()
             assert data in (versions["A"][p.name], versions["B"][p.name]), \
                 f"kill {k}: {p.name} is neither the old nor the new version"
+            versions_seen.add("A" if data == versions["A"][p.name] else "B")
+        # Mid-write: a temporary left behind, or some feeds already new and others still old.
+        killed_mid_write += bool(leftovers) or len(versions_seen) == 2
     # One clean run repairs everything: no temporaries, every feed complete and current.
     final = "B" if KILLS % 2 else "A"
     subprocess.run(exe, check=True, capture_output=True)
@@ -102,6 +121,8 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
     assert _outputs(project) == versions[final]
     for data in versions[final].values():
         assert parse_feed(data).entries
-    print(f"{KILLS} kills in {time.monotonic() - started:.1f}s, full run {full_run:.2f}s, "
-          f"writing from {write_start:.2f}s, {killed_mid_write} left temporaries behind")
+    # The test proves something only if kills landed while files were being replaced.
+    assert killed_mid_write >= KILLS // 4, f"only {killed_mid_write} of {KILLS} kills mid-write"
+    print(f"{KILLS} kills in {time.monotonic() - started:.1f}s, "
+          f"{killed_mid_write} landed mid-write")
     shutil.rmtree(project.seeds)
