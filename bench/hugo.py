@@ -94,8 +94,9 @@ def hugo_available() -> str | None:
     if exe is None:
         return None
     try:
-        out = subprocess.run([exe, "version"], capture_output=True, text=True, check=True,
-                             timeout=60).stdout
+        out = subprocess.run(
+            [exe, "version"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return out.strip().splitlines()[0] if out.strip() else None
@@ -176,24 +177,31 @@ def prepare_workdir(workdir: Path) -> None:
             raise FileExistsError(f"{workdir} exists and is not a directory")
         if any(workdir.iterdir()):
             if not (workdir / MARKER).is_file():
-                raise FileExistsError(f"refusing to remove {workdir}: not empty and no {MARKER} "
-                                      "marker (it was not made by bench/hugo.py)")
+                raise FileExistsError(
+                    f"refusing to remove {workdir}: not empty and no {MARKER} "
+                    "marker (it was not made by bench/hugo.py)"
+                )
             shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / MARKER).write_text("made by bench/hugo.py; removed by its next run\n",
-                                  encoding="utf-8")
+    (workdir / MARKER).write_text(
+        "made by bench/hugo.py; removed by its next run\n", encoding="utf-8"
+    )
 
 
-def build_site(corpus: Path, workdir: Path, *, drafts: bool = True,
-               rss_limit: int | None = None) -> SiteInfo:
+def build_site(
+    corpus: Path, workdir: Path, *, drafts: bool = True, rss_limit: int | None = None
+) -> SiteInfo:
     """Check every seed (the timed "floor" pass), then create the Hugo site in ``workdir``."""
     corpus, workdir = corpus.resolve(), workdir.resolve()
     if not corpus.is_dir():
         raise NotADirectoryError(f"corpus {corpus} is not a directory")
     if workdir == corpus or workdir.is_relative_to(corpus) or corpus.is_relative_to(workdir):
         raise ValueError("corpus and workdir must not contain each other")
-    seeds = sorted(p for p in corpus.rglob(SEED_GLOB)
-                   if not any(part.startswith(".") for part in p.relative_to(corpus).parts))
+    seeds = sorted(
+        p
+        for p in corpus.rglob(SEED_GLOB)
+        if not any(part.startswith(".") for part in p.relative_to(corpus).parts)
+    )
     info = SiteInfo()
     good: list[Path] = []
     start = time.perf_counter()
@@ -228,12 +236,19 @@ def run_hugo(workdir: Path, hugo: str = "hugo") -> tuple[float, float, float]:
     """Run ``hugo --quiet`` once in ``workdir``: wall seconds, peak RSS (MB), CPU seconds."""
     for name in ("public", "resources"):
         shutil.rmtree(workdir / name, ignore_errors=True)
-    cmd = [hugo, "--quiet", "--source", str(workdir),
-           "--cacheDir", str(workdir / ".hugo_cache")]  # keep Hugo out of $TMPDIR/hugo_cache
+    cmd = [
+        hugo,
+        "--quiet",
+        "--source",
+        str(workdir),
+        "--cacheDir",
+        str(workdir / ".hugo_cache"),
+    ]  # keep Hugo out of $TMPDIR/hugo_cache
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
@@ -262,8 +277,9 @@ def count_feeds(public: Path) -> tuple[int, int, str, int]:
     return len(counts), counts[largest], largest, sum(counts.values())
 
 
-def time_hugo(corpus: Path, workdir: Path, *, runs: int = 1, drafts: bool = True,
-              rss_limit: int | None = None) -> dict[str, Any]:
+def time_hugo(
+    corpus: Path, workdir: Path, *, runs: int = 1, drafts: bool = True, rss_limit: int | None = None
+) -> dict[str, Any]:
     """Build the Hugo site for ``corpus`` in ``workdir`` (untimed), then time ``hugo`` on it.
 
     Returns ``seconds`` (wall clock of the fastest of ``runs`` clean builds), ``peak_rss_mb``
@@ -308,20 +324,37 @@ def time_hugo(corpus: Path, workdir: Path, *, runs: int = 1, drafts: bool = True
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Time Hugo writing one RSS feed per topic of a seed corpus; print JSON.")
+        description="Time Hugo writing one RSS feed per topic of a seed corpus; print JSON."
+    )
     parser.add_argument("corpus", type=Path, help="corpus folder made by bench/make_corpus.py")
-    parser.add_argument("workdir", type=Path,
-                        help="Hugo site folder (created; an earlier one made here is replaced)")
-    parser.add_argument("--runs", type=int, default=1,
-                        help="timed hugo runs on the same site (default 1; the fastest counts)")
-    parser.add_argument("--no-drafts", dest="drafts", action="store_false",
-                        help="leave out pages Hugo sees as drafts (published: false)")
-    parser.add_argument("--rss-limit", type=int, default=None,
-                        help="at most N items per feed (default: Hugo's, unlimited)")
+    parser.add_argument(
+        "workdir",
+        type=Path,
+        help="Hugo site folder (created; an earlier one made here is replaced)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="timed hugo runs on the same site (default 1; the fastest counts)",
+    )
+    parser.add_argument(
+        "--no-drafts",
+        dest="drafts",
+        action="store_false",
+        help="leave out pages Hugo sees as drafts (published: false)",
+    )
+    parser.add_argument(
+        "--rss-limit",
+        type=int,
+        default=None,
+        help="at most N items per feed (default: Hugo's, unlimited)",
+    )
     args = parser.parse_args(argv)
     try:
-        result = time_hugo(args.corpus, args.workdir, runs=args.runs, drafts=args.drafts,
-                           rss_limit=args.rss_limit)
+        result = time_hugo(
+            args.corpus, args.workdir, runs=args.runs, drafts=args.drafts, rss_limit=args.rss_limit
+        )
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -135,144 +135,362 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("Medical Xpress", "medicalxpress.com", "medicalxpress.com",
-             "news/{y}-{m}-{short}.html", "news/{y}-{m}-{short}.amp", img_host="scx2.b-cdn.net"),
-    Provider("Tech Xplore", "techxplore.com", "techxplore.com",
-             "news/{y}-{m}-{short}.html", "news/{y}-{m}-{short}.amp", img_host="scx2.b-cdn.net"),
-    Provider("Phys.org", "phys.org", "phys.org",
-             "news/{y}-{m}-{short}.html", "news/{y}-{m}-{short}.amp", img_host="scx2.b-cdn.net"),
-    Provider("News Medical", "news-medical.net", "www.news-medical.net",
-             "news/{y}{m}{d}/{Slug}.aspx", "amp/news/{y}{m}{d}/{Slug}.aspx"),
-    Provider("AZoRobotics", "azorobotics.com", "www.azorobotics.com",
-             "News.aspx?newsID={id5}", "amp/News.aspx?newsID={id5}"),
-    Provider("EurekAlert!", "eurekalert.org", "www.eurekalert.org",
-             "news-releases/{id6}"),
-    Provider("IET", "theiet.org", "eandt.theiet.org",
-             "content/articles/{y}/{m}/{slug}/"),
-    Provider("The Engineer", "theengineer.co.uk", "www.theengineer.co.uk",
-             "content/news/{slug}"),
-    Provider("Business Insider", "businessinsider.com", "markets.businessinsider.com",
-             "news/stocks/{slug}-{id10}", logo=True),
-    Provider("Analytics", "healthitanalytics.com", "healthitanalytics.com",
-             "news/{slug}"),
-    Provider("technologynetworks", "technologynetworks.com", "www.technologynetworks.com",
-             "tn/news/{slug}-{id6}", "tn/news/amp/{slug}-{id6}",
-             img_host="assets.technologynetworks.com"),
-    Provider("Sify.com", "sify.com", "www.sify.com",
-             "news/{slug}-news-{section}-{hex12}.html", "news/{slug}-news-{section}-{hex12}.html"),
-    Provider("Middle East North Africa Financial Network", "menafn.com", "menafn.com",
-             "{id10}/{Slug}"),
-    Provider("Associated Press", "apnews.com", "apnews.com",
-             "article/{slug}-{hex32}", logo=True),
-    Provider("VentureBeat", "venturebeat.com", "venturebeat.com",
-             "{y}/{m}/{d}/{slug}/", "{y}/{m}/{d}/{slug}/amp/", logo=True),
-    Provider("TechCrunch", "techcrunch.com", "techcrunch.com",
-             "{y}/{m}/{d}/{slug}/", "{y}/{m}/{d}/{slug}/amp/", logo=True),
-    Provider("The Verge", "theverge.com", "www.theverge.com",
-             "{y}/{m}/{d}/{id8}/{slug}", img_host="cdn.vox-cdn.com"),
+    Provider(
+        "Medical Xpress",
+        "medicalxpress.com",
+        "medicalxpress.com",
+        "news/{y}-{m}-{short}.html",
+        "news/{y}-{m}-{short}.amp",
+        img_host="scx2.b-cdn.net",
+    ),
+    Provider(
+        "Tech Xplore",
+        "techxplore.com",
+        "techxplore.com",
+        "news/{y}-{m}-{short}.html",
+        "news/{y}-{m}-{short}.amp",
+        img_host="scx2.b-cdn.net",
+    ),
+    Provider(
+        "Phys.org",
+        "phys.org",
+        "phys.org",
+        "news/{y}-{m}-{short}.html",
+        "news/{y}-{m}-{short}.amp",
+        img_host="scx2.b-cdn.net",
+    ),
+    Provider(
+        "News Medical",
+        "news-medical.net",
+        "www.news-medical.net",
+        "news/{y}{m}{d}/{Slug}.aspx",
+        "amp/news/{y}{m}{d}/{Slug}.aspx",
+    ),
+    Provider(
+        "AZoRobotics",
+        "azorobotics.com",
+        "www.azorobotics.com",
+        "News.aspx?newsID={id5}",
+        "amp/News.aspx?newsID={id5}",
+    ),
+    Provider("EurekAlert!", "eurekalert.org", "www.eurekalert.org", "news-releases/{id6}"),
+    Provider("IET", "theiet.org", "eandt.theiet.org", "content/articles/{y}/{m}/{slug}/"),
+    Provider("The Engineer", "theengineer.co.uk", "www.theengineer.co.uk", "content/news/{slug}"),
+    Provider(
+        "Business Insider",
+        "businessinsider.com",
+        "markets.businessinsider.com",
+        "news/stocks/{slug}-{id10}",
+        logo=True,
+    ),
+    Provider("Analytics", "healthitanalytics.com", "healthitanalytics.com", "news/{slug}"),
+    Provider(
+        "technologynetworks",
+        "technologynetworks.com",
+        "www.technologynetworks.com",
+        "tn/news/{slug}-{id6}",
+        "tn/news/amp/{slug}-{id6}",
+        img_host="assets.technologynetworks.com",
+    ),
+    Provider(
+        "Sify.com",
+        "sify.com",
+        "www.sify.com",
+        "news/{slug}-news-{section}-{hex12}.html",
+        "news/{slug}-news-{section}-{hex12}.html",
+    ),
+    Provider(
+        "Middle East North Africa Financial Network", "menafn.com", "menafn.com", "{id10}/{Slug}"
+    ),
+    Provider("Associated Press", "apnews.com", "apnews.com", "article/{slug}-{hex32}", logo=True),
+    Provider(
+        "VentureBeat",
+        "venturebeat.com",
+        "venturebeat.com",
+        "{y}/{m}/{d}/{slug}/",
+        "{y}/{m}/{d}/{slug}/amp/",
+        logo=True,
+    ),
+    Provider(
+        "TechCrunch",
+        "techcrunch.com",
+        "techcrunch.com",
+        "{y}/{m}/{d}/{slug}/",
+        "{y}/{m}/{d}/{slug}/amp/",
+        logo=True,
+    ),
+    Provider(
+        "The Verge",
+        "theverge.com",
+        "www.theverge.com",
+        "{y}/{m}/{d}/{id8}/{slug}",
+        img_host="cdn.vox-cdn.com",
+    ),
     Provider("Wired", "wired.com", "www.wired.com", "story/{slug}/", logo=True),
-    Provider("ZDNet", "zdnet.com", "www.zdnet.com",
-             "article/{slug}/", "google-amp/article/{slug}/"),
-    Provider("Forbes", "forbes.com", "www.forbes.com",
-             "sites/{author}/{y}/{m}/{d}/{slug}/", "sites/{author}/{y}/{m}/{d}/{slug}/amp/",
-             logo=True, img_host="imageio.forbes.com"),
-    Provider("Reuters", "reuters.com", "www.reuters.com",
-             "technology/{slug}-{y}-{m}-{d}/", logo=True),
-    Provider("The Guardian", "theguardian.com", "www.theguardian.com",
-             "technology/{y}/{mon}/{d}/{slug}", "technology/{y}/{mon}/{d}/{slug}",
-             img_host="i.guim.co.uk", amp_host="amp.theguardian.com"),
-    Provider("BBC News", "bbc.co.uk", "www.bbc.co.uk",
-             "news/technology-{id8}", "news/amp/technology-{id8}", img_host="ichef.bbci.co.uk"),
-    Provider("CNBC", "cnbc.com", "www.cnbc.com",
-             "{y}/{m}/{d}/{slug}.html", "amp/{y}/{m}/{d}/{slug}.html", logo=True),
-    Provider("MIT Technology Review", "technologyreview.com", "www.technologyreview.com",
-             "{y}/{m}/{d}/{id7}/{slug}/", "{y}/{m}/{d}/{id7}/{slug}/amp/"),
-    Provider("ScienceDaily", "sciencedaily.com", "www.sciencedaily.com",
-             "releases/{y}/{m}/{y}{m}{d}{hh}.htm"),
-    Provider("Fierce Healthcare", "fiercehealthcare.com", "www.fiercehealthcare.com",
-             "tech/{slug}", "tech/{slug}?amp"),
-    Provider("Healthcare IT News", "healthcareitnews.com", "www.healthcareitnews.com",
-             "news/{slug}"),
-    Provider("Engadget", "engadget.com", "www.engadget.com",
-             "{slug}-{id8}.html", "amp/{slug}-{id8}.html", img_host="s.yimg.com"),
-    Provider("Ars Technica", "arstechnica.com", "arstechnica.com",
-             "{section}/{y}/{m}/{slug}/", "{section}/{y}/{m}/{slug}/amp/"),
+    Provider(
+        "ZDNet", "zdnet.com", "www.zdnet.com", "article/{slug}/", "google-amp/article/{slug}/"
+    ),
+    Provider(
+        "Forbes",
+        "forbes.com",
+        "www.forbes.com",
+        "sites/{author}/{y}/{m}/{d}/{slug}/",
+        "sites/{author}/{y}/{m}/{d}/{slug}/amp/",
+        logo=True,
+        img_host="imageio.forbes.com",
+    ),
+    Provider(
+        "Reuters", "reuters.com", "www.reuters.com", "technology/{slug}-{y}-{m}-{d}/", logo=True
+    ),
+    Provider(
+        "The Guardian",
+        "theguardian.com",
+        "www.theguardian.com",
+        "technology/{y}/{mon}/{d}/{slug}",
+        "technology/{y}/{mon}/{d}/{slug}",
+        img_host="i.guim.co.uk",
+        amp_host="amp.theguardian.com",
+    ),
+    Provider(
+        "BBC News",
+        "bbc.co.uk",
+        "www.bbc.co.uk",
+        "news/technology-{id8}",
+        "news/amp/technology-{id8}",
+        img_host="ichef.bbci.co.uk",
+    ),
+    Provider(
+        "CNBC",
+        "cnbc.com",
+        "www.cnbc.com",
+        "{y}/{m}/{d}/{slug}.html",
+        "amp/{y}/{m}/{d}/{slug}.html",
+        logo=True,
+    ),
+    Provider(
+        "MIT Technology Review",
+        "technologyreview.com",
+        "www.technologyreview.com",
+        "{y}/{m}/{d}/{id7}/{slug}/",
+        "{y}/{m}/{d}/{id7}/{slug}/amp/",
+    ),
+    Provider(
+        "ScienceDaily",
+        "sciencedaily.com",
+        "www.sciencedaily.com",
+        "releases/{y}/{m}/{y}{m}{d}{hh}.htm",
+    ),
+    Provider(
+        "Fierce Healthcare",
+        "fiercehealthcare.com",
+        "www.fiercehealthcare.com",
+        "tech/{slug}",
+        "tech/{slug}?amp",
+    ),
+    Provider(
+        "Healthcare IT News", "healthcareitnews.com", "www.healthcareitnews.com", "news/{slug}"
+    ),
+    Provider(
+        "Engadget",
+        "engadget.com",
+        "www.engadget.com",
+        "{slug}-{id8}.html",
+        "amp/{slug}-{id8}.html",
+        img_host="s.yimg.com",
+    ),
+    Provider(
+        "Ars Technica",
+        "arstechnica.com",
+        "arstechnica.com",
+        "{section}/{y}/{m}/{slug}/",
+        "{section}/{y}/{m}/{slug}/amp/",
+    ),
     Provider("IEEE Spectrum", "ieee.org", "spectrum.ieee.org", "{slug}"),
-    Provider("Nature", "nature.com", "www.nature.com",
-             "articles/d41586-{yy}-{id5}-{d1}", img_host="media.nature.com"),
-    Provider("New Scientist", "newscientist.com", "www.newscientist.com",
-             "article/{id7}-{slug}/", logo=True, img_host="images.newscientist.com"),
-    Provider("Fortune", "fortune.com", "fortune.com",
-             "{y}/{m}/{d}/{slug}/", "{y}/{m}/{d}/{slug}/amp/"),
+    Provider(
+        "Nature",
+        "nature.com",
+        "www.nature.com",
+        "articles/d41586-{yy}-{id5}-{d1}",
+        img_host="media.nature.com",
+    ),
+    Provider(
+        "New Scientist",
+        "newscientist.com",
+        "www.newscientist.com",
+        "article/{id7}-{slug}/",
+        logo=True,
+        img_host="images.newscientist.com",
+    ),
+    Provider(
+        "Fortune", "fortune.com", "fortune.com", "{y}/{m}/{d}/{slug}/", "{y}/{m}/{d}/{slug}/amp/"
+    ),
     Provider("Axios", "axios.com", "www.axios.com", "{y}/{m}/{d}/{slug}"),
-    Provider("PR Newswire", "prnewswire.com", "www.prnewswire.com",
-             "news-releases/{slug}-{id9}.html", img_host="mma.prnewswire.com"),
-    Provider("Business Wire", "businesswire.com", "www.businesswire.com",
-             "news/home/{y}{m}{d}00{id5}/en/{Slug}", img_host="mms.businesswire.com"),
-    Provider("GlobeNewswire", "globenewswire.com", "www.globenewswire.com",
-             "news-release/{y}/{m}/{d}/{id7}/0/en/{Slug}.html"),
-    Provider("Yahoo Finance", "yahoo.com", "finance.yahoo.com",
-             "news/{slug}-{hh}{id6}.html", "amphtml/news/{slug}-{hh}{id6}.html",
-             img_host="s.yimg.com"),
-    Provider("The Hindu", "thehindu.com", "www.thehindu.com",
-             "sci-tech/technology/{slug}/article{id8}.ece",
-             "sci-tech/technology/{slug}/article{id8}.ece/amp/"),
-    Provider("Times of India", "indiatimes.com", "timesofindia.indiatimes.com",
-             "gadgets-news/{slug}/articleshow/{id8}.cms",
-             "gadgets-news/{slug}/amp_articleshow/{id8}.cms", img_host="static.toiimg.com"),
-    Provider("Analytics India Magazine", "analyticsindiamag.com", "analyticsindiamag.com",
-             "{slug}/", "{slug}/amp/"),
+    Provider(
+        "PR Newswire",
+        "prnewswire.com",
+        "www.prnewswire.com",
+        "news-releases/{slug}-{id9}.html",
+        img_host="mma.prnewswire.com",
+    ),
+    Provider(
+        "Business Wire",
+        "businesswire.com",
+        "www.businesswire.com",
+        "news/home/{y}{m}{d}00{id5}/en/{Slug}",
+        img_host="mms.businesswire.com",
+    ),
+    Provider(
+        "GlobeNewswire",
+        "globenewswire.com",
+        "www.globenewswire.com",
+        "news-release/{y}/{m}/{d}/{id7}/0/en/{Slug}.html",
+    ),
+    Provider(
+        "Yahoo Finance",
+        "yahoo.com",
+        "finance.yahoo.com",
+        "news/{slug}-{hh}{id6}.html",
+        "amphtml/news/{slug}-{hh}{id6}.html",
+        img_host="s.yimg.com",
+    ),
+    Provider(
+        "The Hindu",
+        "thehindu.com",
+        "www.thehindu.com",
+        "sci-tech/technology/{slug}/article{id8}.ece",
+        "sci-tech/technology/{slug}/article{id8}.ece/amp/",
+    ),
+    Provider(
+        "Times of India",
+        "indiatimes.com",
+        "timesofindia.indiatimes.com",
+        "gadgets-news/{slug}/articleshow/{id8}.cms",
+        "gadgets-news/{slug}/amp_articleshow/{id8}.cms",
+        img_host="static.toiimg.com",
+    ),
+    Provider(
+        "Analytics India Magazine",
+        "analyticsindiamag.com",
+        "analyticsindiamag.com",
+        "{slug}/",
+        "{slug}/amp/",
+    ),
     Provider("KDnuggets", "kdnuggets.com", "www.kdnuggets.com", "{y}/{m}/{slug}.html"),
-    Provider("Towards Data Science", "towardsdatascience.com", "towardsdatascience.com",
-             "{slug}-{hex12}", img_host="miro.medium.com"),
+    Provider(
+        "Towards Data Science",
+        "towardsdatascience.com",
+        "towardsdatascience.com",
+        "{slug}-{hex12}",
+        img_host="miro.medium.com",
+    ),
     Provider("The Robot Report", "therobotreport.com", "www.therobotreport.com", "{slug}/"),
-    Provider("Digital Trends", "digitaltrends.com", "www.digitaltrends.com",
-             "news/{slug}/", "news/{slug}/?amp"),
-    Provider("Silicon Republic", "siliconrepublic.com", "www.siliconrepublic.com",
-             "machines/{slug}"),
+    Provider(
+        "Digital Trends",
+        "digitaltrends.com",
+        "www.digitaltrends.com",
+        "news/{slug}/",
+        "news/{slug}/?amp",
+    ),
+    Provider(
+        "Silicon Republic", "siliconrepublic.com", "www.siliconrepublic.com", "machines/{slug}"
+    ),
     Provider("Gizmodo", "gizmodo.com", "gizmodo.com", "{slug}-{id10}", "{slug}-{id10}/amp"),
-    Provider("Digital Journal", "digitaljournal.com", "www.digitaljournal.com",
-             "pr/news/{slug}?utm_source=rss&utm_medium=feed&utm_campaign={section}"),
-    Provider("Healthcare Dive", "healthcaredive.com", "www.healthcaredive.com",
-             "news/{slug}/{id6}/"),
-    Provider("Slashdot", "slashdot.org", "tech.slashdot.org",
-             "story/{yy}/{m}/{d}/{id7}/{slug}"),
+    Provider(
+        "Digital Journal",
+        "digitaljournal.com",
+        "www.digitaljournal.com",
+        "pr/news/{slug}?utm_source=rss&utm_medium=feed&utm_campaign={section}",
+    ),
+    Provider(
+        "Healthcare Dive", "healthcaredive.com", "www.healthcaredive.com", "news/{slug}/{id6}/"
+    ),
+    Provider("Slashdot", "slashdot.org", "tech.slashdot.org", "story/{yy}/{m}/{d}/{id7}/{slug}"),
     Provider("Nikkei Asia", "nikkei.com", "asia.nikkei.com", "Business/Technology/{Slug}"),
 )
-VIDEO_PROVIDER = Provider("YouTube", "youtube.com", "www.youtube.com", "watch?v={vid}",
-                          img_host="i.ytimg.com")
+VIDEO_PROVIDER = Provider(
+    "YouTube", "youtube.com", "www.youtube.com", "watch?v={vid}", img_host="i.ytimg.com"
+)
 # A few big outlets carry most of the items, as in the real data.
-PROVIDER_CUM: tuple[float, ...] = tuple(accumulate(
-    1.0 / (1 + i % 17) ** 0.7 for i in range(len(PROVIDERS))))
+PROVIDER_CUM: tuple[float, ...] = tuple(
+    accumulate(1.0 / (1 + i % 17) ** 0.7 for i in range(len(PROVIDERS)))
+)
 
 # (name, relative weight); texts are themed on the first topic via TECH and TARGETS
 TOPICS: tuple[tuple[str, float], ...] = (
-    ("AI", 30.0), ("Machine Learning", 14.0), ("Deep Learning", 8.0), ("AI in Healthcare", 9.0),
-    ("Robotics", 7.0), ("Computer Vision", 5.0), ("Natural Language Processing", 5.0),
-    ("Generative AI", 8.0), ("Autonomous Vehicles", 4.0), ("AI Ethics", 3.0),
-    ("AI Regulation", 3.0), ("AI in Finance", 3.0), ("AI Chips", 3.0),
-    ("Reinforcement Learning", 1.5), ("Chatbots", 4.0), ("Drones", 2.0),
-    ("Quantum Computing", 2.0), ("AI in Education", 1.5), ("Cybersecurity", 3.0),
+    ("AI", 30.0),
+    ("Machine Learning", 14.0),
+    ("Deep Learning", 8.0),
+    ("AI in Healthcare", 9.0),
+    ("Robotics", 7.0),
+    ("Computer Vision", 5.0),
+    ("Natural Language Processing", 5.0),
+    ("Generative AI", 8.0),
+    ("Autonomous Vehicles", 4.0),
+    ("AI Ethics", 3.0),
+    ("AI Regulation", 3.0),
+    ("AI in Finance", 3.0),
+    ("AI Chips", 3.0),
+    ("Reinforcement Learning", 1.5),
+    ("Chatbots", 4.0),
+    ("Drones", 2.0),
+    ("Quantum Computing", 2.0),
+    ("AI in Education", 1.5),
+    ("Cybersecurity", 3.0),
     ("Data Science", 2.0),
 )
 TOPIC_NAMES = tuple(t for t, _ in TOPICS)
 TOPIC_CUM = tuple(accumulate(w for _, w in TOPICS))
 
-_GENERIC_TECH = ("AI model", "machine learning tool", "artificial intelligence system",
-                 "deep learning algorithm", "neural network", "AI tool")
+_GENERIC_TECH = (
+    "AI model",
+    "machine learning tool",
+    "artificial intelligence system",
+    "deep learning algorithm",
+    "neural network",
+    "AI tool",
+)
 TECH: dict[str, tuple[str, ...]] = {
-    "AI in Healthcare": ("AI-assisted digital twin", "deep learning tool", "AI model",
-                         "machine learning algorithm", "AI-powered stethoscope"),
-    "Robotics": ("soft robot", "robotic arm", "humanoid robot", "robot dog",
-                 "warehouse robot", "surgical robot"),
-    "Computer Vision": ("computer vision system", "image recognition model",
-                        "facial recognition software", "3D vision algorithm"),
-    "Natural Language Processing": ("language model", "speech recognition system",
-                                    "translation engine", "text classifier"),
-    "Generative AI": ("generative AI tool", "large language model", "image generator",
-                      "text-to-video model", "AI assistant"),
-    "Autonomous Vehicles": ("self-driving car", "robotaxi", "autonomous truck",
-                            "driver-assistance system", "lidar sensor"),
+    "AI in Healthcare": (
+        "AI-assisted digital twin",
+        "deep learning tool",
+        "AI model",
+        "machine learning algorithm",
+        "AI-powered stethoscope",
+    ),
+    "Robotics": (
+        "soft robot",
+        "robotic arm",
+        "humanoid robot",
+        "robot dog",
+        "warehouse robot",
+        "surgical robot",
+    ),
+    "Computer Vision": (
+        "computer vision system",
+        "image recognition model",
+        "facial recognition software",
+        "3D vision algorithm",
+    ),
+    "Natural Language Processing": (
+        "language model",
+        "speech recognition system",
+        "translation engine",
+        "text classifier",
+    ),
+    "Generative AI": (
+        "generative AI tool",
+        "large language model",
+        "image generator",
+        "text-to-video model",
+        "AI assistant",
+    ),
+    "Autonomous Vehicles": (
+        "self-driving car",
+        "robotaxi",
+        "autonomous truck",
+        "driver-assistance system",
+        "lidar sensor",
+    ),
     "AI Chips": ("AI chip", "neuromorphic processor", "GPU", "AI accelerator"),
     "Chatbots": ("chatbot", "virtual assistant", "conversational AI", "customer-service bot"),
     "Drones": ("delivery drone", "autonomous drone", "drone swarm"),
@@ -281,54 +499,187 @@ TECH: dict[str, tuple[str, ...]] = {
     "Reinforcement Learning": ("reinforcement learning agent", "self-learning AI"),
 }
 TARGETS: dict[str, tuple[str, ...]] = {
-    "AI in Healthcare": ("bone fractures in cancer patients", "brain metastasis in lung cancer "
-                         "patients", "a woman's risk of breast cancer", "sepsis in ICU patients",
-                         "heart failure years in advance", "Alzheimer's disease from speech",
-                         "diabetic retinopathy", "skin cancer from smartphone photos",
-                         "hospital readmissions", "radiographic damage in rheumatoid arthritis",
-                         "recurring tumors on post-operative MRI scans"),
-    "Robotics": ("packages in warehouses", "delicate fruit", "patients after strokes",
-                 "objects it has never seen", "stairs and rough terrain"),
-    "Computer Vision": ("pedestrians at night", "defects on assembly lines", "wildlife in "
-                        "camera-trap images", "shoplifters", "crop diseases from the air"),
-    "Natural Language Processing": ("hate speech online", "medical records", "legal contracts",
-                                    "endangered languages", "customer complaints"),
-    "Generative AI": ("marketing copy", "protein structures", "software code", "news "
-                      "summaries", "photorealistic images", "music"),
-    "Autonomous Vehicles": ("city traffic", "highway lane changes", "cyclists",
-                            "snowy roads"),
-    "AI in Finance": ("credit card fraud", "stock market crashes", "loan defaults",
-                      "money laundering"),
-    "Cybersecurity": ("phishing emails", "ransomware attacks", "deepfake videos",
-                      "network intrusions"),
+    "AI in Healthcare": (
+        "bone fractures in cancer patients",
+        "brain metastasis in lung cancer patients",
+        "a woman's risk of breast cancer",
+        "sepsis in ICU patients",
+        "heart failure years in advance",
+        "Alzheimer's disease from speech",
+        "diabetic retinopathy",
+        "skin cancer from smartphone photos",
+        "hospital readmissions",
+        "radiographic damage in rheumatoid arthritis",
+        "recurring tumors on post-operative MRI scans",
+    ),
+    "Robotics": (
+        "packages in warehouses",
+        "delicate fruit",
+        "patients after strokes",
+        "objects it has never seen",
+        "stairs and rough terrain",
+    ),
+    "Computer Vision": (
+        "pedestrians at night",
+        "defects on assembly lines",
+        "wildlife in camera-trap images",
+        "shoplifters",
+        "crop diseases from the air",
+    ),
+    "Natural Language Processing": (
+        "hate speech online",
+        "medical records",
+        "legal contracts",
+        "endangered languages",
+        "customer complaints",
+    ),
+    "Generative AI": (
+        "marketing copy",
+        "protein structures",
+        "software code",
+        "news summaries",
+        "photorealistic images",
+        "music",
+    ),
+    "Autonomous Vehicles": ("city traffic", "highway lane changes", "cyclists", "snowy roads"),
+    "AI in Finance": (
+        "credit card fraud",
+        "stock market crashes",
+        "loan defaults",
+        "money laundering",
+    ),
+    "Cybersecurity": (
+        "phishing emails",
+        "ransomware attacks",
+        "deepfake videos",
+        "network intrusions",
+    ),
 }
-_GENERIC_TARGETS = ("climate change", "extreme weather", "earthquakes", "traffic jams",
-                    "new materials", "energy use in data centers", "crop yields", "fake news",
-                    "wildfires", "supply chain delays", "student dropout")
-FIELDS = ("healthcare", "drug discovery", "radiology", "manufacturing", "retail", "banking",
-          "education", "agriculture", "logistics", "cybersecurity", "climate research",
-          "autonomous driving", "customer service", "journalism", "law enforcement")
-VERBS = (("predict", "predicts"), ("detect", "detects"), ("spot", "spots"),
-         ("diagnose", "diagnoses"), ("identify", "identifies"), ("forecast", "forecasts"),
-         ("track", "tracks"), ("flag", "flags"))
-ORGS = ("Ohio State University", "MIT", "Stanford University", "Case Western Reserve University",
-        "Massachusetts General Hospital", "the University of Cambridge", "ETH Zurich",
-        "Carnegie Mellon University", "the University of Tokyo", "Imperial College London",
-        "UC Berkeley", "Johns Hopkins University", "the Mayo Clinic", "Tsinghua University",
-        "the University of Toronto", "KAIST", "the Max Planck Institute", "Oxford University")
-COMPANIES = ("Google", "Microsoft", "OpenAI", "Nvidia", "IBM", "Meta", "Amazon", "Apple",
-             "Baidu", "Samsung", "Intel", "DeepMind", "Anthropic", "Tesla", "Siemens",
-             "Philips", "Salesforce", "Alibaba", "Boston Dynamics", "Hugging Face")
-JOURNALS = ("Nature", "Science", "The Lancet Digital Health", "JAMA Network Open",
-            "Nature Machine Intelligence", "Radiology", "PLOS ONE", "Science Robotics",
-            "npj Digital Medicine", "Cell Reports Medicine")
-NATIONALITIES = ("US", "UK", "German", "Japanese", "Chinese", "Canadian", "Swiss",
-                 "Australian", "Korean", "Indian")
+_GENERIC_TARGETS = (
+    "climate change",
+    "extreme weather",
+    "earthquakes",
+    "traffic jams",
+    "new materials",
+    "energy use in data centers",
+    "crop yields",
+    "fake news",
+    "wildfires",
+    "supply chain delays",
+    "student dropout",
+)
+FIELDS = (
+    "healthcare",
+    "drug discovery",
+    "radiology",
+    "manufacturing",
+    "retail",
+    "banking",
+    "education",
+    "agriculture",
+    "logistics",
+    "cybersecurity",
+    "climate research",
+    "autonomous driving",
+    "customer service",
+    "journalism",
+    "law enforcement",
+)
+VERBS = (
+    ("predict", "predicts"),
+    ("detect", "detects"),
+    ("spot", "spots"),
+    ("diagnose", "diagnoses"),
+    ("identify", "identifies"),
+    ("forecast", "forecasts"),
+    ("track", "tracks"),
+    ("flag", "flags"),
+)
+ORGS = (
+    "Ohio State University",
+    "MIT",
+    "Stanford University",
+    "Case Western Reserve University",
+    "Massachusetts General Hospital",
+    "the University of Cambridge",
+    "ETH Zurich",
+    "Carnegie Mellon University",
+    "the University of Tokyo",
+    "Imperial College London",
+    "UC Berkeley",
+    "Johns Hopkins University",
+    "the Mayo Clinic",
+    "Tsinghua University",
+    "the University of Toronto",
+    "KAIST",
+    "the Max Planck Institute",
+    "Oxford University",
+)
+COMPANIES = (
+    "Google",
+    "Microsoft",
+    "OpenAI",
+    "Nvidia",
+    "IBM",
+    "Meta",
+    "Amazon",
+    "Apple",
+    "Baidu",
+    "Samsung",
+    "Intel",
+    "DeepMind",
+    "Anthropic",
+    "Tesla",
+    "Siemens",
+    "Philips",
+    "Salesforce",
+    "Alibaba",
+    "Boston Dynamics",
+    "Hugging Face",
+)
+JOURNALS = (
+    "Nature",
+    "Science",
+    "The Lancet Digital Health",
+    "JAMA Network Open",
+    "Nature Machine Intelligence",
+    "Radiology",
+    "PLOS ONE",
+    "Science Robotics",
+    "npj Digital Medicine",
+    "Cell Reports Medicine",
+)
+NATIONALITIES = (
+    "US",
+    "UK",
+    "German",
+    "Japanese",
+    "Chinese",
+    "Canadian",
+    "Swiss",
+    "Australian",
+    "Korean",
+    "Indian",
+)
 AUTHORS = ("bernardmarr", "robtoews", "forbestechcouncil", "johnkoetsier", "cognitiveworld")
 SECTIONS = ("science", "gadgets", "tech-news", "information-technology", "education", "cars")
-IMAGE_SIZES = ((1200, 675), (620, 480), (640, 360), (1440, 1920), (940, 627), (400, 400),
-               (1000, 667), (1280, 1024), (700, 450), (2880, 1916), (690, 400), (400, 267),
-               (1920, 1080), (800, 533), (1024, 576))
+IMAGE_SIZES = (
+    (1200, 675),
+    (620, 480),
+    (640, 360),
+    (1440, 1920),
+    (940, 627),
+    (400, 400),
+    (1000, 667),
+    (1280, 1024),
+    (700, 450),
+    (2880, 1916),
+    (690, 400),
+    (400, 267),
+    (1920, 1080),
+    (800, 533),
+    (1024, 576),
+)
 
 TITLE_TEMPLATES = (
     "{Tech} can {verb} {target}",
@@ -530,21 +881,31 @@ class Generator:
     # -- words -------------------------------------------------------------------------------
 
     def words(self, topic: str) -> dict[str, str]:
-        tech = self.pick(TECH.get(topic, _GENERIC_TECH) if self.random() < 0.75
-                         else _GENERIC_TECH)
-        target = self.pick(TARGETS.get(topic, _GENERIC_TARGETS) if self.random() < 0.8
-                           else _GENERIC_TARGETS)
+        tech = self.pick(TECH.get(topic, _GENERIC_TECH) if self.random() < 0.75 else _GENERIC_TECH)
+        target = self.pick(
+            TARGETS.get(topic, _GENERIC_TARGETS) if self.random() < 0.8 else _GENERIC_TARGETS
+        )
         verb, verbs = self.pick(VERBS)
         org = self.pick(ORGS)
         return {
-            "tech": tech, "Tech": tech[0].upper() + tech[1:], "target": target,
+            "tech": tech,
+            "Tech": tech[0].upper() + tech[1:],
+            "target": target,
             "a_tech": ("an " if tech[0] in "aeiouAEIOU" else "a ") + tech,
-            "verb": verb, "verbs": verbs, "org": org, "Org": org[0].upper() + org[1:],
-            "Company": self.pick(COMPANIES), "field": self.pick(FIELDS),
-            "journal": self.pick(JOURNALS), "nat": self.pick(NATIONALITIES),
-            "weekday": self.pick(WEEKDAYS), "adj": self.pick(ADJECTIVES),
-            "pct": str(self.randint(2, 99)), "amt": str(self.pick((5, 10, 20, 50, 100, 250, 500))),
-            "n": str(self.randint(2, 12)), "big": f"{self.randint(1, 900) * 1000:,}",
+            "verb": verb,
+            "verbs": verbs,
+            "org": org,
+            "Org": org[0].upper() + org[1:],
+            "Company": self.pick(COMPANIES),
+            "field": self.pick(FIELDS),
+            "journal": self.pick(JOURNALS),
+            "nat": self.pick(NATIONALITIES),
+            "weekday": self.pick(WEEKDAYS),
+            "adj": self.pick(ADJECTIVES),
+            "pct": str(self.randint(2, 99)),
+            "amt": str(self.pick((5, 10, 20, 50, 100, 250, 500))),
+            "n": str(self.randint(2, 12)),
+            "big": f"{self.randint(1, 900) * 1000:,}",
         }
 
     def unicode_noise(self, text: str) -> str:
@@ -581,8 +942,11 @@ class Generator:
 
     def urls(self, provider: Provider, title: str, ts: int) -> Urls:
         v = UrlValues(self.rng.getrandbits(128), title, ts)
-        amp = f"https://{provider.amp_host or provider.host}/{provider.amp.format_map(v)}" \
-            if provider.amp else ""
+        amp = (
+            f"https://{provider.amp_host or provider.host}/{provider.amp.format_map(v)}"
+            if provider.amp
+            else ""
+        )
         return Urls(f"https://{provider.host}/{provider.path.format_map(v)}", amp)
 
     def image(self, provider: Provider, ts: int, title: str) -> tuple[str, int, int]:
@@ -640,8 +1004,11 @@ class Generator:
         minutes = ((_OLD_END if old else _END) - _START) // 60
         ts = _START + 60 * int(self.random() * minutes)
         video = self.random() < 0.07
-        provider = VIDEO_PROVIDER if video and self.random() < 0.5 else \
-            self.weighted(PROVIDERS, PROVIDER_CUM)
+        provider = (
+            VIDEO_PROVIDER
+            if video and self.random() < 0.5
+            else self.weighted(PROVIDERS, PROVIDER_CUM)
+        )
         topics = self.topics()
         story = self.story(topics[0], video)
         title = story.title
@@ -655,8 +1022,13 @@ class Generator:
             self.seen_urls.add(urls.web)
         self.items.append(Item(provider, urls, title))
 
-        out = ["---", "category: news", f"title: {quote(title)}",
-               f"excerpt: {quote(story.excerpt)}", f"publishedDateTime: {iso(ts)}"]
+        out = [
+            "---",
+            "category: news",
+            f"title: {quote(title)}",
+            f"excerpt: {quote(story.excerpt)}",
+            f"publishedDateTime: {iso(ts)}",
+        ]
         if self.random() >= 0.05:
             out.append(f"originalUrl: {quote(urls.web)}")
         out.append(f"webUrl: {quote(urls.web)}")
@@ -670,13 +1042,23 @@ class Generator:
         out.append("heat: -1")
         if not old:
             out.append(f"published: {'true' if quality >= 60 else 'false'}")
-        out += ["", "provider:", f"  name: {plain(provider.name)}",
-                f"  domain: {plain(provider.domain)}"]
+        out += [
+            "",
+            "provider:",
+            f"  name: {plain(provider.name)}",
+            f"  domain: {plain(provider.domain)}",
+        ]
         if provider.logo:
-            out += ["  images:",
-                    "    - url: " + quote("https://everyday-cc.github.io/ai/assets/images/"
-                                          f"organizations/{provider.domain}-50x50.jpg"),
-                    "      width: 50", "      height: 50"]
+            out += [
+                "  images:",
+                "    - url: "
+                + quote(
+                    "https://everyday-cc.github.io/ai/assets/images/"
+                    f"organizations/{provider.domain}-50x50.jpg"
+                ),
+                "      width: 50",
+                "      height: 50",
+            ]
         out += ["", "topics:"]
         out += [f"  - {plain(t)}" for t in topics]
         n_images = self.weighted((0, 1, 2), (25, 85, 100))
@@ -684,8 +1066,12 @@ class Generator:
             out += ["", "images:"]
             for _ in range(n_images):
                 url, w, h = self.image(provider, ts, title)
-                out += [f"  - url: {quote(url)}", f"    width: {w}", f"    height: {h}",
-                        f"    isCached: {'true' if self.random() < 0.9 else 'false'}"]
+                out += [
+                    f"  - url: {quote(url)}",
+                    f"    width: {w}",
+                    f"    height: {h}",
+                    f"    isCached: {'true' if self.random() < 0.9 else 'false'}",
+                ]
         n_related = self.randint(0, 5)
         if n_related:
             out += ["", "related:"]
@@ -695,8 +1081,10 @@ class Generator:
         iv = base64.b64encode(r.randbytes(16)).decode()
         out += ["", f'secured: "{cipher};{iv}"', "---", ""]
         if self.random() < 0.03:
-            body = [p.format_map(story.words)
-                    for p in r.sample(BODY_PARAGRAPHS, self.randint(1, len(BODY_PARAGRAPHS)))]
+            body = [
+                p.format_map(story.words)
+                for p in r.sample(BODY_PARAGRAPHS, self.randint(1, len(BODY_PARAGRAPHS)))
+            ]
             if self.random() < 0.3:
                 body.insert(1, "---")  # a Markdown rule: only the first two --- count
             out += ["\n\n".join(body)]
@@ -711,19 +1099,33 @@ class Generator:
         rts = max(_START, ts + 60 * self.randint(-3 * 1440, 3 * 1440))
         story = self.story("", video, words)
         urls = self.urls(provider, story.title, rts)
-        out = [f"  - title: {quote(story.title)}", f"    excerpt: {quote(story.excerpt)}",
-               f"    publishedDateTime: {iso(rts)}", f"    webUrl: {quote(urls.web)}"]
+        out = [
+            f"  - title: {quote(story.title)}",
+            f"    excerpt: {quote(story.excerpt)}",
+            f"    publishedDateTime: {iso(rts)}",
+            f"    webUrl: {quote(urls.web)}",
+        ]
         if urls.amp and self.random() < 0.7:
-            out += [f"    ampWebUrl: {quote(urls.amp)}",
-                    f"    cdnAmpWebUrl: {quote(cdn_amp(urls.amp))}"]
-        out += [f"    type: {'video' if video else 'article'}", "    provider:",
-                f"      name: {plain(provider.name)}", f"      domain: {plain(provider.domain)}",
-                f"    quality: {self.randint(0, 100)}"]
+            out += [
+                f"    ampWebUrl: {quote(urls.amp)}",
+                f"    cdnAmpWebUrl: {quote(cdn_amp(urls.amp))}",
+            ]
+        out += [
+            f"    type: {'video' if video else 'article'}",
+            "    provider:",
+            f"      name: {plain(provider.name)}",
+            f"      domain: {plain(provider.domain)}",
+            f"    quality: {self.randint(0, 100)}",
+        ]
         if self.random() < 0.8:
             url, w, h = self.image(provider, rts, story.title)
-            out += ["    images:", f"      - url: {quote(url)}", f"        width: {w}",
-                    f"        height: {h}",
-                    f"        isCached: {'true' if self.random() < 0.9 else 'false'}"]
+            out += [
+                "    images:",
+                f"      - url: {quote(url)}",
+                f"        width: {w}",
+                f"        height: {h}",
+                f"        isCached: {'true' if self.random() < 0.9 else 'false'}",
+            ]
         return out
 
 
@@ -734,7 +1136,7 @@ def break_document(text: str, kind: str) -> str:
         return front
     if kind == "yaml-error":  # an unescaped double quote inside the title
         lines = front.split("\n")
-        words = lines[2][len('title: "'):-1].split(" ")
+        words = lines[2][len('title: "') : -1].split(" ")
         words[len(words) // 2] = f'"{words[len(words) // 2]}"'
         lines[2] = 'title: "' + " ".join(words) + '"'
         return "\n".join(lines) + "---\n\n"
@@ -758,22 +1160,29 @@ def prepare_dir(root: Path, clean: bool) -> None:
         if not clean:
             sys.exit(f"error: {root} exists and is not empty (use --clean to replace a corpus)")
         if not (root / MARKER).is_file():
-            sys.exit(f"error: refusing to remove {root}: no {MARKER} marker, "
-                     "it was not made by this script")
+            sys.exit(
+                f"error: refusing to remove {root}: no {MARKER} marker, "
+                "it was not made by this script"
+            )
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Write N synthetic seed documents into DIR (1000 per subfolder).")
+        description="Write N synthetic seed documents into DIR (1000 per subfolder)."
+    )
     parser.add_argument("n", metavar="N", type=int, help="number of seed files")
     parser.add_argument("dir", metavar="DIR", type=Path, help="output folder")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--clean", action="store_true",
-                        help=f"remove DIR first (only if it holds a {MARKER} marker)")
-    parser.add_argument("--broken-rate", type=float, default=0.001,
-                        help="fraction of broken files (default 0.001)")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help=f"remove DIR first (only if it holds a {MARKER} marker)",
+    )
+    parser.add_argument(
+        "--broken-rate", type=float, default=0.001, help="fraction of broken files (default 0.001)"
+    )
     args = parser.parse_args(argv)
     if args.n < 0 or not 0.0 <= args.broken_rate <= 1.0:
         parser.error("N must be >= 0 and --broken-rate within 0..1")
@@ -783,7 +1192,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()  # not counting the removal of an old corpus
     (root / MARKER).write_text(
         f"made by bench/make_corpus.py n={args.n} seed={args.seed} "
-        f"broken_rate={args.broken_rate}\n", encoding="utf-8")
+        f"broken_rate={args.broken_rate}\n",
+        encoding="utf-8",
+    )
 
     picker = random.Random(f"broken-{args.seed}")
     broken_idx = sorted(picker.sample(range(args.n), round(args.n * args.broken_rate)))

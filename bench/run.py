@@ -104,8 +104,13 @@ TICKS = textwrap.dedent("""
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) of the process itself, and its stdout."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     out = proc.stdout.read().decode() if proc.stdout else ""
     err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -119,15 +124,15 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
 def corpus(n: int, work: Path) -> Path:
     path = work / f"corpus-{n}"
     if not (path / ".feeds-bench-corpus").exists():
-        subprocess.run([PY, str(HERE / "make_corpus.py"), str(n), str(path), "--clean"],
-                       check=True)
+        subprocess.run([PY, str(HERE / "make_corpus.py"), str(n), str(path), "--clean"], check=True)
     return path
 
 
 def project(n: int, seeds: Path, work: Path) -> Path:
     root = work / f"project-{n}"
     root.mkdir(parents=True, exist_ok=True)
-    (root / "config.yaml").write_text(textwrap.dedent(f"""
+    (root / "config.yaml").write_text(
+        textwrap.dedent(f"""
         site: {{title: Bench, url: "https://example.org/feeds/"}}
         seeds: {seeds}
         output: output
@@ -137,7 +142,8 @@ def project(n: int, seeds: Path, work: Path) -> Path:
         feeds:
           - {{slug: all, title: Everything published}}
           - {{slug: review, title: Review queue, include_unpublished: true, min_quality: 0}}
-    """))
+    """)
+    )
     return root
 
 
@@ -155,9 +161,11 @@ def bench(n: int, work: Path, verify: bool = True) -> dict[str, tuple[float, flo
     if verify:
         _, _, out = timed([PY, "-c", VERIFY, str(seeds)])
         v = json.loads(out)
-        VERIFIED[n] = (f"{v['total']} seeds, {v['fast']} parsed by rapidyaml, items identical "
-                       f"to PyYAML's for {v['same']}: "
-                       + ("all identical" if v["same"] == v["total"] else "MISMATCH"))
+        VERIFIED[n] = (
+            f"{v['total']} seeds, {v['fast']} parsed by rapidyaml, items identical "
+            f"to PyYAML's for {v['same']}: "
+            + ("all identical" if v["same"] == v["total"] else "MISMATCH")
+        )
     shutil.rmtree(root / "output", ignore_errors=True)
     shutil.rmtree(root / "cache", ignore_errors=True)
     wall, rss, _ = timed(generate)
@@ -198,8 +206,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/feeds-bench"))
-    ap.add_argument("--no-verify", action="store_true",
-                    help="skip checking that the rapidyaml path gives PyYAML's items")
+    ap.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip checking that the rapidyaml path gives PyYAML's items",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -38,16 +38,31 @@ def _code_digest() -> str:
     """The parsing code itself: an edited normaliser must not reuse items made by the old one."""
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("seeds.py", "safeyaml.py", "fastyaml.py", "items.py", "text.py",
-                 "problems.py", "incremental.py"):
+    for name in (
+        "seeds.py",
+        "safeyaml.py",
+        "fastyaml.py",
+        "items.py",
+        "text.py",
+        "problems.py",
+        "incremental.py",
+    ):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 
 
 def fingerprint(seeds: Path, authority: str, limits: TextLimits) -> str:
     """What the cached items depend on besides the files: change any, and the cache is stale."""
-    parts = [str(FORMAT), _code_digest(), str(seeds), str(seeds.resolve()), authority,
-             repr(limits), yaml.__version__, str(bool(getattr(yaml, "CSafeLoader", None)))]
+    parts = [
+        str(FORMAT),
+        _code_digest(),
+        str(seeds),
+        str(seeds.resolve()),
+        authority,
+        repr(limits),
+        yaml.__version__,
+        str(bool(getattr(yaml, "CSafeLoader", None))),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -88,8 +103,8 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
     if not header.startswith(MAGIC) or len(header) < header_len:
         log.warning("parse cache %s is not a feeds cache; discarded", path)
         return False
-    stored_key = header[len(MAGIC):len(MAGIC) + 64].decode("ascii", "replace")
-    checksum = header[len(MAGIC) + 65:len(MAGIC) + 129].decode("ascii", "replace")
+    stored_key = header[len(MAGIC) : len(MAGIC) + 64].decode("ascii", "replace")
+    checksum = header[len(MAGIC) + 65 : len(MAGIC) + 129].decode("ascii", "replace")
     if stored_key != key:
         return False  # other settings or another version: silently stale, not broken
     if hashlib.sha256(body).hexdigest() != checksum:
@@ -100,15 +115,19 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
         log.warning("parse cache %s is unreadable (%s); discarded", path, exc)
         return False
-    index.entries = {name: Entry(version, item, tuple(problems))
-                     for name, version, item, problems in rows}
+    index.entries = {
+        name: Entry(version, item, tuple(problems)) for name, version, item, problems in rows
+    }
     return True
 
 
 def save(path: Path, index: SeedIndex, key: str) -> None:
     """Write the index atomically; a failure costs speed next time, never correctness."""
-    rows = [(name, e.version, e.item, list(e.problems)) for name, e in index.entries.items()
-            if e.version is not None]
+    rows = [
+        (name, e.version, e.item, list(e.problems))
+        for name, e in index.entries.items()
+        if e.version is not None
+    ]
     body = _encoder.encode(rows)
     del rows
     header = MAGIC + key.encode() + b"\n" + hashlib.sha256(body).hexdigest().encode() + b"\n"

@@ -39,17 +39,28 @@ def _fail() -> Iterator[None]:
         click.echo(f"feeds: {prefix}{exc}", err=True)
         sys.exit(code)
 
+
 config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
-    show_default=True, help="The config file; seeds and output paths are relative to it.")
-strict_option = click.option(
-    "--strict", is_flag=True, help="Exit 2 when any seed was skipped.")
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("config.yaml"),
+    show_default=True,
+    help="The config file; seeds and output paths are relative to it.",
+)
+strict_option = click.option("--strict", is_flag=True, help="Exit 2 when any seed was skipped.")
 cache_option = click.option(
-    "--no-cache", "no_cache", is_flag=True,
-    help="Parse every seed again, ignoring (and not updating) the parse cache.")
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Parse every seed again, ignoring (and not updating) the parse cache.",
+)
 jobs_option = click.option(
-    "--jobs", type=click.IntRange(1, 256), default=None,
-    help="Processes for parsing many seeds (default: one per core).")
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes for parsing many seeds (default: one per core).",
+)
 
 
 def _summary(report: Report) -> None:
@@ -62,8 +73,9 @@ def _summary(report: Report) -> None:
             state = "  written" if written & set(rendered.files) else "  unchanged"
             if rendered.reused:
                 state += " (not re-rendered)"
-        click.echo(f"{sel.feed.slug:<{width}}  {len(sel.items):>5} items  (dropped: {drops})"
-                   f"{state}")
+        click.echo(
+            f"{sel.feed.slug:<{width}}  {len(sel.items):>5} items  (dropped: {drops}){state}"
+        )
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for problem in report.problems:
@@ -81,20 +93,21 @@ class _ProgressBar:
             return
         width = 30
         filled = width * done // total
-        click.echo(f"\rparsing seeds [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-                   err=True, nl=False)
+        click.echo(
+            f"\rparsing seeds [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+            err=True,
+            nl=False,
+        )
         self.shown = True
         if done == total:
             click.echo("", err=True)
 
 
-def _run(config_path: Path, write: bool, no_cache: bool = False,
-         jobs: int | None = None) -> Report:
+def _run(config_path: Path, write: bool, no_cache: bool = False, jobs: int | None = None) -> Report:
     progress = _ProgressBar() if sys.stderr.isatty() else None
     with _fail():
         config = load_config(config_path)
-        return generate(config, write=write, use_cache=not no_cache, progress=progress,
-                        jobs=jobs)
+        return generate(config, write=write, use_cache=not no_cache, progress=progress, jobs=jobs)
 
 
 def _finish(report: Report, strict: bool) -> None:

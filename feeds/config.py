@@ -67,16 +67,17 @@ class ScheduleModel(_Model):
         if self.interval is not None:
             match = INTERVAL_RE.match(self.interval)
             if not match or int(match.group(1)) == 0:
-                raise _Invalid("interval", "expected a duration like 30s, 15m, 1h or 1d, "
-                               f"got {self.interval!r}")
+                raise _Invalid(
+                    "interval",
+                    f"expected a duration like 30s, 15m, 1h or 1d, got {self.interval!r}",
+                )
         if self.cron is not None:
             from apscheduler.triggers.cron import CronTrigger
 
             try:
                 CronTrigger.from_crontab(self.cron, timezone="UTC")
             except ValueError as exc:
-                raise _Invalid("cron", f"not a crontab expression ({exc}): {self.cron!r}") \
-                    from None
+                raise _Invalid("cron", f"not a crontab expression ({exc}): {self.cron!r}") from None
         if self.interval and self.cron:
             raise _Invalid("cron", "give either interval or cron, not both")
 
@@ -96,8 +97,7 @@ class TextModel(_Model):
     """Length caps applied once, when seeds are read (so they are corpus-wide, not per feed)."""
 
     max_title_length: Annotated[int, Meta(ge=10, le=10_000)] = DEFAULT_LIMITS.max_title_length
-    max_summary_length: Annotated[int, Meta(ge=10, le=100_000)] = \
-        DEFAULT_LIMITS.max_summary_length
+    max_summary_length: Annotated[int, Meta(ge=10, le=100_000)] = DEFAULT_LIMITS.max_summary_length
 
 
 class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys after defaults
@@ -108,8 +108,11 @@ class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys afte
 
     def __post_init__(self) -> None:
         if not is_slug(self.slug):
-            raise _Invalid("slug", f"{self.slug!r} is not a file name inside output/: use "
-                           "letters, digits, '.', '_' and '-', starting with a letter or digit")
+            raise _Invalid(
+                "slug",
+                f"{self.slug!r} is not a file name inside output/: use "
+                "letters, digits, '.', '_' and '-', starting with a letter or digit",
+            )
 
 
 class ConfigModel(_Model):
@@ -132,6 +135,7 @@ class ConfigModel(_Model):
 
 
 # Resolved settings: plain dataclasses the rest of the pipeline reads.
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
@@ -176,13 +180,21 @@ BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
 
 
 def _merge(base: FeedConfig, override: FeedSettingsModel, **fields: Any) -> FeedConfig:
-    values = {k: getattr(override, k) for k in FeedSettingsModel.__struct_fields__
-              if getattr(override, k) is not None}
+    values = {
+        k: getattr(override, k)
+        for k in FeedSettingsModel.__struct_fields__
+        if getattr(override, k) is not None
+    }
     return FeedConfig(**{**{f: getattr(base, f) for f in base.__slots__}, **values, **fields})
 
 
-_TYPE_WORDS = {"int": "an integer", "bool": "true or false", "str": "a string",
-               "array": "a list", "object": "a mapping"}
+_TYPE_WORDS = {
+    "int": "an integer",
+    "bool": "true or false",
+    "str": "a string",
+    "array": "a list",
+    "object": "a mapping",
+}
 _MSG = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
@@ -207,8 +219,12 @@ def _struct_at(parts: list[str | int]) -> type[msgspec.Struct] | None:
         if field is None:
             return None
         candidates = [field.type, *getattr(field.type, "__args__", ())]
-        nested = [c for c in candidates for c in (c, *getattr(c, "__args__", ()))
-                  if isinstance(c, type) and issubclass(c, msgspec.Struct)]
+        nested = [
+            c
+            for c in candidates
+            for c in (c, *getattr(c, "__args__", ()))
+            if isinstance(c, type) and issubclass(c, msgspec.Struct)
+        ]
         if not nested:
             return None
         cls = nested[0]
@@ -237,8 +253,11 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
         cls = _struct_at(parts)
         valid = list(cls.__struct_fields__) if cls else []
         close = difflib.get_close_matches(unknown.group(1), valid, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else \
-            (f" (valid keys: {', '.join(valid)})" if valid else "")
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else (f" (valid keys: {', '.join(valid)})" if valid else "")
+        )
         return f"{_path([*parts, unknown.group(1)])}: unknown key{hint}"
     missing = re.match(r"Object missing required field `(.+)`", msg)
     if missing:
@@ -252,10 +271,20 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
         return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {got!r}"
     if msg.startswith("Invalid enum value"):
         cls = _struct_at(parts[:-1])
-        field = next((f for f in msgspec.structs.fields(cls) if f.name == parts[-1]), None) \
-            if cls and parts else None
-        allowed = [repr(a) for t in getattr(field, "type", None).__args__
-                   for a in getattr(t, "__args__", ())] if field else []
+        field = (
+            next((f for f in msgspec.structs.fields(cls) if f.name == parts[-1]), None)
+            if cls and parts
+            else None
+        )
+        allowed = (
+            [
+                repr(a)
+                for t in getattr(field, "type", None).__args__
+                for a in getattr(t, "__args__", ())
+            ]
+            if field
+            else []
+        )
         return f"{_path(parts)}: expected one of {', '.join(allowed)}, got {got!r}"
     return f"{_path(parts)}: {msg}" if parts else msg
 
@@ -271,10 +300,16 @@ def parse_config(data: Any, path: Path) -> Config:
     base = path.parent
     defaults = _merge(BUILTIN_DEFAULTS, model.defaults)
     feeds = tuple(
-        _merge(defaults, f, slug=f.slug, title=f.title,
-               description=f.description or f.title,
-               topics=tuple(f.topics) if f.topics is not None else None)
-        for f in model.feeds)
+        _merge(
+            defaults,
+            f,
+            slug=f.slug,
+            title=f.title,
+            description=f.description or f.title,
+            topics=tuple(f.topics) if f.topics is not None else None,
+        )
+        for f in model.feeds
+    )
     interval = None
     if model.schedule.interval:
         match = INTERVAL_RE.match(model.schedule.interval)
@@ -285,10 +320,14 @@ def parse_config(data: Any, path: Path) -> Config:
     site = model.site
     return Config(
         path=path,
-        site=Site(title=site.title, url=site.url, description=site.description or site.title,
-                  author_name=site.author.name if site.author else None,
-                  author_email=site.author.email if site.author else None,
-                  language=site.language),
+        site=Site(
+            title=site.title,
+            url=site.url,
+            description=site.description or site.title,
+            author_name=site.author.name if site.author else None,
+            author_email=site.author.email if site.author else None,
+            language=site.language,
+        ),
         seeds=(base / model.seeds),
         output=(base / model.output),
         cache=(base / model.cache) if model.cache else None,
@@ -306,8 +345,7 @@ def load_config(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") \
-            from None
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = yaml.load(text, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -322,4 +360,3 @@ def load_config(path: Path) -> Config:
     if config.output.exists() and not config.output.is_dir():
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
     return config
-

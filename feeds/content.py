@@ -20,14 +20,21 @@ URL_SCHEMES = {"http", "https"}
 
 def sanitize(fragment: str) -> str:
     """Keep only the allow-listed markup; links get rel="noopener noreferrer"."""
-    return nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes=URL_SCHEMES, strip_comments=True)
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        strip_comments=True,
+    )
 
 
 def ranked_related(item: Item, limit: int) -> list[Related]:
     """Other outlets' coverage, best quality first (then title, link), at most ``limit``."""
+
     def key(r: Related) -> tuple:
         return (-(r.quality if r.quality is not None else -1), r.title, r.link)
+
     return sorted(item.related, key=key)[:limit]
 
 

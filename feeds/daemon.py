@@ -93,8 +93,7 @@ class Daemon:
         except Cancelled:
             log.info("tick cancelled: shutting down")
         except Exception as exc:  # a failed tick must never stop the daemon
-            log.error("tick failed, feeds left as they were: %s: %s",
-                      type(exc).__name__, exc)
+            log.error("tick failed, feeds left as they were: %s: %s", type(exc).__name__, exc)
 
     def _reload(self, scheduler: BackgroundScheduler, lock: OutputLock) -> OutputLock:
         try:
@@ -114,26 +113,45 @@ class Daemon:
         self._pending = new
         if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
             scheduler.reschedule_job("tick", trigger=trigger_for(new))
-        log.info("config reloaded from %s: %d feeds; applies at the next tick",
-                 self.config_path, len(new.feeds))
+        log.info(
+            "config reloaded from %s: %d feeds; applies at the next tick",
+            self.config_path,
+            len(new.feeds),
+        )
         return lock
 
     def run(self) -> int:
         config = self.config
         lock = OutputLock(config.output).acquire()  # OutputBusy propagates to the CLI
         wake = threading.Event()
-        events = {signal.SIGTERM: self.stop_requested, signal.SIGINT: self.stop_requested,
-                  signal.SIGHUP: self.reload_requested}
+        events = {
+            signal.SIGTERM: self.stop_requested,
+            signal.SIGINT: self.stop_requested,
+            signal.SIGHUP: self.reload_requested,
+        }
         scheduler = BackgroundScheduler(
-            timezone=dt.UTC, executors={"default": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": max(1, config.interval_seconds or 60)})
+            timezone=dt.UTC,
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": max(1, config.interval_seconds or 60),
+            },
+        )
         with _signals(events):
-            scheduler.add_job(self._safe_tick, trigger_for(config), id="tick",
-                              next_run_time=dt.datetime.now(dt.UTC))
+            scheduler.add_job(
+                self._safe_tick,
+                trigger_for(config),
+                id="tick",
+                next_run_time=dt.datetime.now(dt.UTC),
+            )
             scheduler.start()
-            log.info("running: %s every %s, pid lock %s", self.config_path,
-                     config.cron or f"{config.interval_seconds}s", lock.path)
+            log.info(
+                "running: %s every %s, pid lock %s",
+                self.config_path,
+                config.cron or f"{config.interval_seconds}s",
+                lock.path,
+            )
             try:
                 while not self.stop_requested.is_set():
                     wake.wait(0.2)
@@ -150,6 +168,7 @@ class Daemon:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%Y-%m-%dT%H:%M:%S%z")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z"
+    )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

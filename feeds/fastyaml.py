@@ -86,8 +86,13 @@ _HIGH_BYTES = bytes(range(0x80, 0x100))
 # Characters libyaml refuses or treats as line breaks: C1 controls incl. NEL (U+0080-U+009F),
 # LS and PS (U+2028, U+2029), the BOM (U+FEFF), U+FFFE and U+FFFF. (C0 controls, DEL and
 # tab are caught as ASCII bytes; lone surrogates cannot be encoded at all.)
-_BAD_SEQUENCES = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf", b"\xef\xbf\xbe",
-                  b"\xef\xbf\xbf")
+_BAD_SEQUENCES = (
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+    b"\xef\xbb\xbf",
+    b"\xef\xbf\xbe",
+    b"\xef\xbf\xbf",
+)
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")
 # Characters that, at the start of a node, ryml reads differently from libyaml or that the
 # JSON loses: tags (dropped), anchors and aliases (ryml accepts names libyaml refuses),
@@ -101,7 +106,8 @@ _SUSPECT_CHARS = b"!&*@`%[]{}|>"
 # Maps suspect characters to '!', space and LF to themselves, everything else to 'x', so
 # that one memchr-speed find() walks the candidates.
 _CLASSES = bytes(
-    0x21 if ch in _SUSPECT_CHARS else ch if ch in b" \n" else 0x78 for ch in range(256))
+    0x21 if ch in _SUSPECT_CHARS else ch if ch in b" \n" else 0x78 for ch in range(256)
+)
 _BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\n|$)")
 # libyaml limits a simple key (key text plus spaces up to ':') to 1024 characters.
 _LONG_SPACES = b" " * 256
@@ -151,8 +157,9 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
-_decoder = json.JSONDecoder(object_pairs_hook=_mapping, parse_float=_parse_float,
-                            parse_constant=_parse_constant)
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_mapping, parse_float=_parse_float, parse_constant=_parse_constant
+)
 _decode_json = _decoder.decode
 
 

@@ -53,8 +53,12 @@ Parsed = tuple[Item | None, list[Problem]]
 PARALLEL_MIN = 400
 
 
-def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
-              limits: TextLimits = DEFAULT_LIMITS, fast: bool = False) -> Parsed:
+def load_seed(
+    seed: SeedFile,
+    authority: str = "feeds.invalid",
+    limits: TextLimits = DEFAULT_LIMITS,
+    fast: bool = False,
+) -> Parsed:
     """One seed file as an item (or None) plus its located problems; never raises.
 
     ``fast`` tries the rapidyaml parser first (see :func:`feeds.seeds.parse_record`).
@@ -69,13 +73,15 @@ def load_seed(seed: SeedFile, authority: str = "feeds.invalid",
     return result.item, [Problem(display, note, severity=Severity.REPAIRED) for note in notes]
 
 
-def _parse_chunk(seeds: Sequence[SeedFile], authority: str, limits: TextLimits,
-                 fast: bool = False) -> list[Parsed]:
+def _parse_chunk(
+    seeds: Sequence[SeedFile], authority: str, limits: TextLimits, fast: bool = False
+) -> list[Parsed]:
     return [load_seed(seed, authority, limits, fast) for seed in seeds]
 
 
-def _parse_chunk_packed(seeds: Sequence[SeedFile], authority: str, limits: TextLimits,
-                        fast: bool) -> bytes:
+def _parse_chunk_packed(
+    seeds: Sequence[SeedFile], authority: str, limits: TextLimits, fast: bool
+) -> bytes:
     """A worker's results as msgpack: far cheaper to ship back than pickled dataclasses."""
     import msgspec
 
@@ -91,8 +97,9 @@ def _init_worker() -> None:
 
 
 def workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1)
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
 
 
 @dataclass(slots=True)
@@ -106,8 +113,13 @@ class SeedIndex:
     fast_yaml: bool = True
     entries: dict[str, Entry] = field(default_factory=dict)
 
-    def refresh(self, root: Path, should_stop: Callable[[], bool] = lambda: False,
-                progress: Progress | None = None, jobs: int | None = None) -> RefreshStats:
+    def refresh(
+        self,
+        root: Path,
+        should_stop: Callable[[], bool] = lambda: False,
+        progress: Progress | None = None,
+        jobs: int | None = None,
+    ) -> RefreshStats:
         """Bring the index in line with ``root``; raises SeedsUnavailable, Cancelled.
 
         Many changed files are parsed in a pool of ``jobs`` worker processes (default: one per
@@ -116,8 +128,13 @@ class SeedIndex:
         files = discover(root)
         stats = RefreshStats(seen=len(files))
         entries = self.entries
-        todo = [seed for seed in files if seed.version is None
-                or (old := entries.get(seed.name)) is None or old.version != seed.version]
+        todo = [
+            seed
+            for seed in files
+            if seed.version is None
+            or (old := entries.get(seed.name)) is None
+            or old.version != seed.version
+        ]
         if not todo and len(files) == len(entries):
             return stats  # every file known and unchanged, none gone: the common idle tick
         results = self._parse(todo, should_stop, progress, jobs)
@@ -132,11 +149,16 @@ class SeedIndex:
         self.entries = fresh
         return stats
 
-    def _parse(self, todo: list[SeedFile], should_stop: Callable[[], bool],
-               progress: Progress | None, jobs: int | None) -> list[Parsed]:
+    def _parse(
+        self,
+        todo: list[SeedFile],
+        should_stop: Callable[[], bool],
+        progress: Progress | None,
+        jobs: int | None,
+    ) -> list[Parsed]:
         jobs = jobs or workers()
         size = 64 if len(todo) < PARALLEL_MIN else max(64, min(512, len(todo) // (jobs * 8)))
-        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         out: list[Parsed] = []
         if len(todo) < PARALLEL_MIN:
             for chunk in chunks:
@@ -150,13 +172,16 @@ class SeedIndex:
 
         # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
         method = "fork" if threading.active_count() == 1 else "forkserver"
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                                 initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context(method), initializer=_init_worker
+        ) as pool:
             import msgspec
 
             decoder = msgspec.msgpack.Decoder(list[Parsed])
-            futures = [pool.submit(_parse_chunk_packed, chunk, self.authority, self.limits,
-                                   self.fast_yaml) for chunk in chunks]
+            futures = [
+                pool.submit(_parse_chunk_packed, chunk, self.authority, self.limits, self.fast_yaml)
+                for chunk in chunks
+            ]
             try:
                 for future in futures:
                     if should_stop():

@@ -30,8 +30,10 @@ MAX_RELATED = 20
 RELATED_UPDATE_WINDOW = dt.timedelta(days=30)
 # 2024-03-01, 2024-03-01T10:00, …T10:00:00, …T10:00:00.123, with Z or ±hh:mm: shapes on which
 # datetime.fromisoformat and dateutil's isoparse agree.
-_COMMON_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
-                         r"(?:Z|[+-]\d{2}:\d{2})?)?$")
+_COMMON_ISO = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+    r"(?:Z|[+-]\d{2}:\d{2})?)?$"
+)
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
@@ -104,8 +106,9 @@ class Item:
     def __post_init__(self) -> None:
         # Topic names recur across the whole corpus: share one string object per name.
         object.__setattr__(self, "topics", tuple(map(sys.intern, self.topics)))
-        keys = self.topic_keys if self.topic_keys is not None else \
-            (t.casefold() for t in self.topics)
+        keys = (
+            self.topic_keys if self.topic_keys is not None else (t.casefold() for t in self.topics)
+        )
         object.__setattr__(self, "topic_keys", tuple(map(sys.intern, keys)))
         if self.sort_ts is None:
             object.__setattr__(self, "sort_ts", self.published.timestamp())
@@ -125,9 +128,15 @@ class Normalized:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping", type(None): "nothing"}.get(
-        type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
 
 
 # repr() of a YAML alias bomb is exponential; this one stops after a few elements and levels.
@@ -148,8 +157,11 @@ def parse_time(value: Any) -> dt.datetime:
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         try:  # the stdlib reads the common shapes ~20x faster; dateutil the rest of ISO 8601
-            when = dt.datetime.fromisoformat(text) if _COMMON_ISO.match(text) else \
-                dateparser.isoparse(text)
+            when = (
+                dt.datetime.fromisoformat(text)
+                if _COMMON_ISO.match(text)
+                else dateparser.isoparse(text)
+            )
         except (ValueError, OverflowError):
             raise ValueError(f"not an ISO 8601 date: {_short(value)}") from None
     else:
@@ -208,13 +220,19 @@ def _images(value: Any, notes: list[str]) -> tuple[Image, ...]:
         url = clean_url(raw.get("url"))
         if url:
             width, height = _int(raw.get("width")), _int(raw.get("height"))
-            images.append(Image(url, width if width and width > 0 else None,
-                                height if height and height > 0 else None))
+            images.append(
+                Image(
+                    url,
+                    width if width and width > 0 else None,
+                    height if height and height > 0 else None,
+                )
+            )
     return tuple(images)
 
 
-def _related(value: Any, limits: TextLimits, notes: list[str],
-             published: dt.datetime) -> tuple[tuple[Related, ...], dt.datetime]:
+def _related(
+    value: Any, limits: TextLimits, notes: list[str], published: dt.datetime
+) -> tuple[tuple[Related, ...], dt.datetime]:
     """The best related coverage, and the item's `updated` time it implies."""
     updated = published
     if value is None:
@@ -237,8 +255,14 @@ def _related(value: Any, limits: TextLimits, notes: list[str],
             when = None
         if when is not None and updated < when <= horizon:
             updated = when
-        out.append(Related(title=title, link=link, provider=_provider(raw.get("provider")),
-                           quality=_int(raw.get("quality"))))
+        out.append(
+            Related(
+                title=title,
+                link=link,
+                provider=_provider(raw.get("provider")),
+                quality=_int(raw.get("quality")),
+            )
+        )
     if len(out) > MAX_RELATED:
         notes.append(f"related: more than {MAX_RELATED} usable entries; the best kept")
         out.sort(key=lambda r: -1 if r.quality is None else -r.quality)
@@ -273,8 +297,7 @@ def _published_flag(value: Any, notes: list[str]) -> bool | None:
     if word in TRUE_WORDS or word in FALSE_WORDS:
         notes.append(f"published: {_short(value)} read as {word in TRUE_WORDS}")
         return word in TRUE_WORDS
-    notes.append(f"published: expected true or false, got {_short(value)}; "
-                 "treated as unpublished")
+    notes.append(f"published: expected true or false, got {_short(value)}; treated as unpublished")
     return False
 
 
@@ -283,8 +306,12 @@ def tag_id(authority: str, name: str) -> str:
     return f"tag:{authority},2024:{quote(name, safe='/')}"
 
 
-def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid",
-              limits: TextLimits = DEFAULT_LIMITS) -> Normalized:
+def normalize(
+    record: dict[str, Any],
+    name: str,
+    authority: str = "feeds.invalid",
+    limits: TextLimits = DEFAULT_LIMITS,
+) -> Normalized:
     """Turn one raw seed record into an :class:`Item`.
 
     ``name`` is the seed's path relative to the seeds folder (used for messages and the
@@ -319,8 +346,9 @@ def normalize(record: dict[str, Any], name: str, authority: str = "feeds.invalid
     if record.get("quality") is not None:
         quality = _int(record["quality"])
         if quality is None:
-            notes.append(f"quality: expected an integer, got {_short(record['quality'])}; "
-                         "treated as absent")
+            notes.append(
+                f"quality: expected an integer, got {_short(record['quality'])}; treated as absent"
+            )
     is_published = _published_flag(record.get("published"), notes)
 
     # Seeds carry no modification time: an entry counts as updated when newer coverage of the

@@ -33,8 +33,10 @@ class OutputLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise OutputBusy(f"{self.path.parent} is in use by another feeds process "
-                             f"(pid {holder}); stop it or use another output folder") from None
+            raise OutputBusy(
+                f"{self.path.parent} is in use by another feeds process "
+                f"(pid {holder}); stop it or use another output folder"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
@@ -50,6 +52,10 @@ class OutputLock:
     def __enter__(self) -> OutputLock:
         return self.acquire()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()

@@ -77,16 +77,28 @@ def read_manifest(output: Path) -> Manifest:
         data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
         # Only feed file names are ever deleted (besides our own temporaries).
         files = {n for n in data.get("files", []) if isinstance(n, str) and slug_of(n)}
-        digests = {k: v for k, v in data.get("feeds", {}).items()
-                   if isinstance(k, str) and isinstance(v, str)}
+        digests = {
+            k: v
+            for k, v in data.get("feeds", {}).items()
+            if isinstance(k, str) and isinstance(v, str)
+        }
         return Manifest(files, digests)
     except (OSError, ValueError, AttributeError):
         return Manifest()
 
 
 def _write_manifest(output: Path, names: Iterable[str], digests: dict[str, str]) -> None:
-    data = json.dumps({"generator": "feeds", "files": sorted(set(names)),
-                       "feeds": dict(sorted(digests.items()))}, indent=1) + "\n"
+    data = (
+        json.dumps(
+            {
+                "generator": "feeds",
+                "files": sorted(set(names)),
+                "feeds": dict(sorted(digests.items())),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     write_if_changed(output / MANIFEST, data.encode())
 
 
@@ -102,8 +114,13 @@ def clean_temporaries(output: Path) -> list[str]:
     return removed
 
 
-def publish(output: Path, files: dict[str, bytes], digests: dict[str, str] | None = None,
-            keep: Iterable[str] = (), old: Manifest | None = None) -> WriteResult:
+def publish(
+    output: Path,
+    files: dict[str, bytes],
+    digests: dict[str, str] | None = None,
+    keep: Iterable[str] = (),
+    old: Manifest | None = None,
+) -> WriteResult:
     """Make ``output`` hold exactly ``files`` plus ``keep`` among the files feeds manages.
 
     ``keep`` names files known to be current (their feed's inputs did not change), which are
@@ -134,7 +151,8 @@ def publish(output: Path, files: dict[str, bytes], digests: dict[str, str] | Non
         with contextlib.suppress(FileNotFoundError):
             (output / name).unlink()
         result.removed.append(name)
-    _write_manifest(output, current, {s: d for s, d in digests.items()
-                                      if s in rewritten or s in kept})
+    _write_manifest(
+        output, current, {s: d for s, d in digests.items() if s in rewritten or s in kept}
+    )
     result.unchanged.sort()
     return result

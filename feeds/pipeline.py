@@ -62,10 +62,16 @@ class Build:
         return {name: data for b in self.feeds for name, data in b.rendered.files.items()}
 
 
-def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None, *,
-          on_disk: Mapping[str, str] | None = None, last: Mapping[str, Built] | None = None,
-          touched: Collection[str] | None = None,
-          should_stop: Callable[[], bool] = lambda: False) -> Build:
+def build(
+    config: Config,
+    items: Sequence[Item],
+    now: dt.datetime | None = None,
+    *,
+    on_disk: Mapping[str, str] | None = None,
+    last: Mapping[str, Built] | None = None,
+    touched: Collection[str] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Build:
     """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
 
     What a caller knows from earlier runs saves work, never changes bytes:
@@ -86,8 +92,12 @@ def build(config: Config, items: Sequence[Item], now: dt.datetime | None = None,
             raise Cancelled
         old = last.get(feed.slug)
         same = old is not None and old.selection.feed == feed
-        if (same and touched is not None and feed.topics is not None
-                and touched.isdisjoint(t.casefold() for t in feed.topics)):
+        if (
+            same
+            and touched is not None
+            and feed.topics is not None
+            and touched.isdisjoint(t.casefold() for t in feed.topics)
+        ):
             feeds.append(old)  # type: ignore[arg-type]
             continue
         selection = select(items, feed, now, topics)
@@ -150,9 +160,11 @@ class Report:
         s = self.stats
         written = self.files_written
         deleted = len(self.written.removed) if self.written else 0
-        return (f"tick: {s.seen} seen, {s.changed} changed, {s.parsed} parsed, "
-                f"{s.skipped} skipped, {s.removed} removed; {self.rerendered} feeds "
-                f"re-rendered, {written} files written, {deleted} deleted; {self.ms:.0f} ms")
+        return (
+            f"tick: {s.seen} seen, {s.changed} changed, {s.parsed} parsed, "
+            f"{s.skipped} skipped, {s.removed} removed; {self.rerendered} feeds "
+            f"re-rendered, {written} files written, {deleted} deleted; {self.ms:.0f} ms"
+        )
 
 
 def id_authority(config: Config) -> str:
@@ -186,8 +198,11 @@ def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> s
 
 def current_digests(output: Path, manifest: Manifest) -> dict[str, str]:
     """Digests of the feeds on disk whose files are all still there."""
-    return {slug: d for slug, d in manifest.digests.items()
-            if all((output / name).is_file() for name in feed_files(slug))}
+    return {
+        slug: d
+        for slug, d in manifest.digests.items()
+        if all((output / name).is_file() for name in feed_files(slug))
+    }
 
 
 class Pipeline:
@@ -198,16 +213,27 @@ class Pipeline:
     a second at 100k seeds); 0 saves after every run that changed something.
     """
 
-    def __init__(self, config: Config, *, use_cache: bool = True, jobs: int | None = None,
-                 progress: Progress | None = None, save_cache_every: float = 0.0,
-                 fast_yaml: bool | None = None, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        progress: Progress | None = None,
+        save_cache_every: float = 0.0,
+        fast_yaml: bool | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.config = config
         self.use_cache = use_cache
         self.jobs = jobs
         self.progress = progress
         self.stop = stop or threading.Event()  # set: the run stops between two files
-        self.index = SeedIndex(id_authority(config), config.text,
-                               fast_yaml_enabled() if fast_yaml is None else fast_yaml)
+        self.index = SeedIndex(
+            id_authority(config),
+            config.text,
+            fast_yaml_enabled() if fast_yaml is None else fast_yaml,
+        )
         self.parse_cache: ParseCache | None = None
         self.cache_dirty = False
         self.save_cache_every = save_cache_every
@@ -239,8 +265,11 @@ class Pipeline:
         now = now or dt.datetime.now(dt.UTC)
         if not write or self._needs_build(stats.any_change, now):
             self._build(report, now, write, touched_topics(before, self.index.entries))
-        if write and self.cache_dirty and \
-                time.monotonic() - self.cache_saved_at >= self.save_cache_every:
+        if (
+            write
+            and self.cache_dirty
+            and time.monotonic() - self.cache_saved_at >= self.save_cache_every
+        ):
             self.save_cache()
         report.ms = (time.perf_counter() - started) * 1000
         return report
@@ -265,18 +294,31 @@ class Pipeline:
         released = self.next_release is not None and now >= self.next_release
         manifest = read_manifest(config.output) if write else Manifest()
         # A pipeline's first run reuses feeds whose files on disk came from the same inputs.
-        on_disk = current_digests(config.output, manifest) \
-            if write and self.use_cache and not trusted else {}
-        result = build(config, self.index.items(), now, on_disk=on_disk, last=self.last,
-                       touched=touched if trusted and not released else None,
-                       should_stop=self.stop.is_set)
+        on_disk = (
+            current_digests(config.output, manifest)
+            if write and self.use_cache and not trusted
+            else {}
+        )
+        result = build(
+            config,
+            self.index.items(),
+            now,
+            on_disk=on_disk,
+            last=self.last,
+            touched=touched if trusted and not released else None,
+            should_stop=self.stop.is_set,
+        )
         report.build = result
         if not write:
             return
         # Files of feeds kept from the last successful publish are known to be on disk.
-        current = {b.rendered.slug for b in result.feeds
-                   if trusted and self.last.get(b.rendered.slug) is not None
-                   and self.last[b.rendered.slug].rendered is b.rendered}
+        current = {
+            b.rendered.slug
+            for b in result.feeds
+            if trusted
+            and self.last.get(b.rendered.slug) is not None
+            and self.last[b.rendered.slug].rendered is b.rendered
+        }
         self.published = None  # until publish succeeds: a failed run is retried in full
         report.written = publish_build(config.output, result, manifest, current)
         self.last = {b.rendered.slug: b for b in result.feeds}
@@ -284,27 +326,43 @@ class Pipeline:
         self.next_release = result.next_release
 
 
-def publish_build(output: Path, result: Build, manifest: Manifest,
-                  on_disk: Iterable[str] = ()) -> WriteResult:
+def publish_build(
+    output: Path, result: Build, manifest: Manifest, on_disk: Iterable[str] = ()
+) -> WriteResult:
     """Publish a build; reused feeds, and those whose slugs are ``on_disk`` (known to be
     current there), are kept as they are."""
     current = set(on_disk)
     keep_feed = [r.reused or r.slug in current for r in result.rendered]
-    keep = [name for r, k in zip(result.rendered, keep_feed, strict=True) if k
-            for name in feed_files(r.slug)]
-    files = {name: data for r, k in zip(result.rendered, keep_feed, strict=True) if not k
-             for name, data in r.files.items()}
+    keep = [
+        name
+        for r, k in zip(result.rendered, keep_feed, strict=True)
+        if k
+        for name in feed_files(r.slug)
+    ]
+    files = {
+        name: data
+        for r, k in zip(result.rendered, keep_feed, strict=True)
+        if not k
+        for name, data in r.files.items()
+    }
     return publish(output, files, {r.slug: r.digest for r in result.rendered}, keep, manifest)
 
 
-def generate(config: Config, *, write: bool = True, now: dt.datetime | None = None,
-             use_cache: bool = True, progress: Progress | None = None,
-             jobs: int | None = None) -> Report:
+def generate(
+    config: Config,
+    *,
+    write: bool = True,
+    now: dt.datetime | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> Report:
     """Run the whole pipeline once; with ``write=False`` no file changes.
 
     Writing takes the output folder's lock first (OutputBusy if a daemon holds it). The parse
     cache (``config.cache``) is read and updated unless ``use_cache`` is false.
     """
     with OutputLock(config.output) if write else contextlib.nullcontext():
-        return Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress) \
-            .run(now, write=write)
+        return Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress).run(
+            now, write=write
+        )

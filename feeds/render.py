@@ -71,8 +71,13 @@ def _image_type(url: str) -> str | None:
 
 def _links(fg: FeedGenerator, self_url: str, self_type: str, alternate: str) -> None:
     # feedgen uses the last link as the RSS <link>, so the self link goes first.
-    fg.link([{"href": self_url, "rel": "self", "type": self_type},
-             {"href": alternate, "rel": "alternate", "type": "text/html"}], replace=True)
+    fg.link(
+        [
+            {"href": self_url, "rel": "self", "type": self_type},
+            {"href": alternate, "rel": "alternate", "type": "text/html"},
+        ],
+        replace=True,
+    )
 
 
 def _generator(site: Site, feed: FeedConfig, items: tuple[Item, ...]) -> FeedGenerator:
@@ -122,19 +127,25 @@ def _add_entry(fg: FeedGenerator, item: Item, feed: FeedConfig, scheme: str) -> 
         entry.category(term=topic, scheme=scheme, label=topic)
     if item.images:
         lead = item.images[0]
-        size = {"width": str(lead.width), "height": str(lead.height)} \
-            if lead.width and lead.height else {}
+        size = (
+            {"width": str(lead.width), "height": str(lead.height)}
+            if lead.width and lead.height
+            else {}
+        )
         kind = _image_type(lead.url)
-        entry.media.content(url=lead.url, medium="image", group=None,
-                            **size, **({"type": kind} if kind else {}))
+        entry.media.content(
+            url=lead.url, medium="image", group=None, **size, **({"type": kind} if kind else {})
+        )
         entry.media.thumbnail(url=lead.url, group=None, **size)
-    entry.related.links = [{"href": r.link, "rel": "related", "type": "text/html",
-                            "title": r.title}
-                           for r in ranked_related(item, feed.max_related)]
+    entry.related.links = [
+        {"href": r.link, "rel": "related", "type": "text/html", "title": r.title}
+        for r in ranked_related(item, feed.max_related)
+    ]
 
 
-def render(site: Site, feed: FeedConfig, items: tuple[Item, ...],
-           previous_digest: str | None = None) -> Rendered:
+def render(
+    site: Site, feed: FeedConfig, items: tuple[Item, ...], previous_digest: str | None = None
+) -> Rendered:
     """Atom and RSS bytes for one feed, or a ``reused`` marker if ``previous_digest`` (of the
     files on disk) shows they were made from the same inputs."""
     digest = inputs_digest(site, feed, items)

@@ -22,7 +22,8 @@ class StrictLoader(SafeLoader):  # type: ignore[misc, valid-type]
 
     yaml_implicit_resolvers: ClassVar[dict] = {
         first: [(tag, rx) for tag, rx in resolvers if tag != TIMESTAMP_TAG]
-        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
+        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)

@@ -118,8 +118,9 @@ def decode(data: bytes, name: str, notes: list[str] | None = None) -> str:
     """
     if b"\0" in data:
         offset = data.index(b"\0")
-        raise SeedError(name, f"binary file: NUL byte at offset {offset}",
-                        data.count(b"\n", 0, offset) + 1)
+        raise SeedError(
+            name, f"binary file: NUL byte at offset {offset}", data.count(b"\n", 0, offset) + 1
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -172,8 +173,10 @@ def parse_record(text: str, name: str, fast: bool = False) -> RawSeed:
     if not isinstance(record, dict):
         kind = "empty" if record is None else type(record).__name__
         raise SeedError(name, f"front matter must be a mapping of keys, got {kind}", first_line)
-    notes = [f"{key}: duplicate key on line {first_line + line}; the last value is used"
-             for key, line in loader.duplicates]
+    notes = [
+        f"{key}: duplicate key on line {first_line + line}; the last value is used"
+        for key, line in loader.duplicates
+    ]
     return RawSeed(record, notes)
 
 
@@ -187,12 +190,14 @@ def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
             if not stat.S_ISREG(info.st_mode):
                 raise SeedError(seed.name, "not a regular file")
             if info.st_size > MAX_SEED_BYTES:
-                raise SeedError(seed.name, f"too large: {info.st_size} bytes "
-                                f"(the limit is {MAX_SEED_BYTES})")
+                raise SeedError(
+                    seed.name, f"too large: {info.st_size} bytes (the limit is {MAX_SEED_BYTES})"
+                )
             data = fh.read(MAX_SEED_BYTES + 1)
     except FileNotFoundError:
-        raise SeedError(seed.name, "cannot read: the file vanished (deleted while reading)") \
-            from None
+        raise SeedError(
+            seed.name, "cannot read: the file vanished (deleted while reading)"
+        ) from None
     except OSError as exc:
         raise SeedError(seed.name, f"cannot read: {exc.strerror or exc}") from None
     notes: list[str] = []

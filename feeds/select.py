@@ -17,8 +17,7 @@ from feeds.config import Config, FeedConfig
 from feeds.items import Item
 
 # Drop reasons, in the order the filters apply.
-REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate",
-           "over the limit")
+REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate", "over the limit")
 # Items dated further ahead than this are held back until their time comes (a scheduled
 # story, or a typo like 2204): otherwise they would sit on top of every reader's list. The
 # grace absorbs clock skew and local times written without a zone.
@@ -55,8 +54,12 @@ def index_topics(items: Iterable[Item]) -> TopicIndex:
     return index
 
 
-def select(items: Sequence[Item], feed: FeedConfig, now: dt.datetime | None = None,
-           topics: TopicIndex | None = None) -> Selection:
+def select(
+    items: Sequence[Item],
+    feed: FeedConfig,
+    now: dt.datetime | None = None,
+    topics: TopicIndex | None = None,
+) -> Selection:
     """Apply one feed's filters to all items; ``now`` (default: the clock) bounds future dates.
 
     ``topics`` (from :func:`index_topics` over the same items) is an optional speed-up.
@@ -78,8 +81,11 @@ def select(items: Sequence[Item], feed: FeedConfig, now: dt.datetime | None = No
         dropped["off-topic"] = len(items) - len(candidates)
     best: dict[str, Item] = {}
     for item in candidates:
-        if (feed.missing_quality == "drop" if item.quality is None
-                else item.quality < feed.min_quality):
+        if (
+            feed.missing_quality == "drop"
+            if item.quality is None
+            else item.quality < feed.min_quality
+        ):
             dropped["low quality"] += 1
         elif item.is_published is False and not feed.include_unpublished:
             dropped["unpublished"] += 1
@@ -113,11 +119,17 @@ def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
     taken = {f.slug.lower() for f in config.feeds}
     auto: dict[str, FeedConfig] = {}
     # Sorted by (casefold, spelling): "AI" and "ai" give one feed, titled the same every run.
-    for topic in sorted({t for item in items for t in item.topics},
-                        key=lambda t: (t.casefold(), t)):
+    for topic in sorted(
+        {t for item in items for t in item.topics}, key=lambda t: (t.casefold(), t)
+    ):
         slug = slugify(topic)
         if not slug or slug in taken or slug in auto:
             continue
-        auto[slug] = replace(config.defaults, slug=slug, title=topic,
-                             description=f"{config.site.title}: {topic}", topics=(topic,))
+        auto[slug] = replace(
+            config.defaults,
+            slug=slug,
+            title=topic,
+            description=f"{config.site.title}: {topic}",
+            topics=(topic,),
+        )
     return config.feeds + tuple(auto.values())

@@ -20,7 +20,8 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\u
 _SPACE = re.compile(r"\s+")
 # What a YAML stream may not contain (PyYAML's reader refuses the whole document).
 _YAML_UNACCEPTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 @functools.cache
@@ -46,8 +47,9 @@ def repair_for_yaml(text: str) -> tuple[str, int]:
     count = len(_YAML_UNACCEPTABLE.findall(text))
     if not count:
         return text, 0
-    text = _ftfy().fix_text(text, uncurl_quotes=False, unescape_html=False,
-                            fix_line_breaks=False, normalization=None)
+    text = _ftfy().fix_text(
+        text, uncurl_quotes=False, unescape_html=False, fix_line_breaks=False, normalization=None
+    )
     return _YAML_UNACCEPTABLE.sub("", text), count
 
 
@@ -101,8 +103,10 @@ _HAS_SPACE = re.compile(r"\s")
 # An ASCII http(s) URL (no port, no user) made only of characters that need no escaping.
 _PCHAR = r"(?:[A-Za-z0-9/:@!$&'()*+,;=._~-]|%[0-9A-Fa-f]{2})"
 _QCHAR = rf"(?:{_PCHAR}|\?)"
-_PLAIN_URL = re.compile(rf"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
-                        rf"(?:/{_PCHAR}*)?(?:\?{_QCHAR}*)?(?:#{_QCHAR}*)?$")
+_PLAIN_URL = re.compile(
+    rf"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    rf"(?:/{_PCHAR}*)?(?:\?{_QCHAR}*)?(?:#{_QCHAR}*)?$"
+)
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 
@@ -153,8 +157,16 @@ def clean_url(value: object) -> str | None:
         netloc = host if port is None else f"{host}:{port}"
     if not _HOST.match(host) and not _is_ip(host):
         return None
+
     def escape(part: str, safe: str) -> str:
         return quote(_STRAY_PERCENT.sub("%25", part), safe=safe)
 
-    return urlunsplit((scheme, netloc, escape(parts.path, _PATH_SAFE),
-                       escape(parts.query, _QUERY_SAFE), escape(parts.fragment, _QUERY_SAFE)))
+    return urlunsplit(
+        (
+            scheme,
+            netloc,
+            escape(parts.path, _PATH_SAFE),
+            escape(parts.query, _QUERY_SAFE),
+            escape(parts.fragment, _QUERY_SAFE),
+        )
+    )

@@ -23,14 +23,22 @@ SHIPPED_SEEDS = REPO / "seeds"
 VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", REPO.parent / "shared/tools/w3c-validate"))
 BASE_URL = "https://example.org/feeds/"
 
-SITE = {"title": "Test site", "url": BASE_URL,
-        "author": {"name": "Editors", "email": "editors@example.org"}, "language": "en"}
+SITE = {
+    "title": "Test site",
+    "url": BASE_URL,
+    "author": {"name": "Editors", "email": "editors@example.org"},
+    "language": "en",
+}
 
 
 def seed_text(**fields: object) -> str:
     """A seed document with ``fields`` as front matter (YAML dumped, never hand-written)."""
-    record = {"title": "A title", "excerpt": "An excerpt.",
-              "publishedDateTime": "2024-01-01T10:00:00Z", **fields}
+    record = {
+        "title": "A title",
+        "excerpt": "An excerpt.",
+        "publishedDateTime": "2024-01-01T10:00:00Z",
+        **fields,
+    }
     record = {k: v for k, v in record.items() if v is not None}
     return "---\n" + yaml.safe_dump(record, sort_keys=False, allow_unicode=True) + "---\n"
 
@@ -70,8 +78,11 @@ class Project:
         return path
 
     def feed_files(self) -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in sorted(self.output.glob("*"))
-                if p.suffix in (".atom", ".rss")}
+        return {
+            p.name: p.read_bytes()
+            for p in sorted(self.output.glob("*"))
+            if p.suffix in (".atom", ".rss")
+        }
 
 
 def parse_feed(data: bytes) -> feedparser.FeedParserDict:
@@ -85,19 +96,27 @@ def w3c_validate(paths: list[Path]) -> str:
     """Run the W3C Feed Validation Service's code on files; fail on any error."""
     if not VALIDATOR.exists():
         pytest.skip(f"W3C validator not found at {VALIDATOR} (../shared/tools is absent)")
-    proc = subprocess.run([sys.executable, str(VALIDATOR), "--base", BASE_URL,
-                           *map(str, paths)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(VALIDATOR), "--base", BASE_URL, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     problems = [ln for ln in proc.stdout.splitlines() if ln.startswith("ERROR")]
-    assert proc.returncode == 0, "W3C validator errors:\n" + "\n".join(problems or [
-        proc.stdout, proc.stderr])
+    assert proc.returncode == 0, "W3C validator errors:\n" + "\n".join(
+        problems or [proc.stdout, proc.stderr]
+    )
     return proc.stdout
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every published file's bytes and mtime (not the writer's lock file, which is runtime
     state, nor a writer's temporary files, which come and go)."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
-            if p.name != LOCK_NAME and not p.name.endswith(TMP_SUFFIX)}
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+        if p.name != LOCK_NAME and not p.name.endswith(TMP_SUFFIX)
+    }
 
 
 def titles(path: Path) -> list[str]:
@@ -121,7 +140,13 @@ def make_item(id: str = "https://news.example/1", **kw: object) -> Item:
     """An Item with plausible defaults; any field can be overridden."""
     when = kw.pop("when", WHEN)
     base: dict[str, object] = dict(
-        id=id, link=id, title="Title", summary="The excerpt.", published=when, updated=when,
-        provider=Provider("The Outlet", "news.example"), source=id.rsplit("/", 1)[-1] + ".md")
+        id=id,
+        link=id,
+        title="Title",
+        summary="The excerpt.",
+        published=when,
+        updated=when,
+        provider=Provider("The Outlet", "news.example"),
+        source=id.rsplit("/", 1)[-1] + ".md",
+    )
     return Item(**{**base, **kw})  # type: ignore[arg-type]
-

@@ -20,42 +20,86 @@ MODULE = "feeds/fastyaml.py"
 
 # (name, text in feeds/fastyaml.py, replacement that removes the guard)
 MUTATIONS: list[tuple[str, str, str]] = [
-    ("no final line break", 'if _ryml is None or not body.endswith("\\n"):',
-     "if _ryml is None or not body:"),
-    ("lone surrogates", '    try:\n        source = body.encode("utf-8")\n'
-     "    except UnicodeEncodeError:  # lone surrogates\n        return None\n",
-     '    source = body.encode("utf-8")\n'),
+    (
+        "no final line break",
+        'if _ryml is None or not body.endswith("\\n"):',
+        "if _ryml is None or not body:",
+    ),
+    (
+        "lone surrogates",
+        '    try:\n        source = body.encode("utf-8")\n'
+        "    except UnicodeEncodeError:  # lone surrogates\n        return None\n",
+        '    source = body.encode("utf-8")\n',
+    ),
     ("all source checks", "    if _refused(source):\n        return None\n", ""),
-    ("C0 controls, tab, DEL", "        if rest.translate(None, _HIGH_BYTES):\n"
-     "            return True  # C0 control, tab or DEL\n", ""),
-    ("LS/PS/BOM/U+FFFE/U+FFFF", "        if any(seq in rest for seq in _BAD_SEQUENCES):\n"
-     "            return True\n", ""),
+    (
+        "C0 controls, tab, DEL",
+        "        if rest.translate(None, _HIGH_BYTES):\n"
+        "            return True  # C0 control, tab or DEL\n",
+        "",
+    ),
+    (
+        "LS/PS/BOM/U+FFFE/U+FFFF",
+        "        if any(seq in rest for seq in _BAD_SEQUENCES):\n            return True\n",
+        "",
+    ),
     ("line separator U+2028", '_BAD_SEQUENCES = (b"\\xe2\\x80\\xa8", ', "_BAD_SEQUENCES = ("),
-    ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf"',
-     'b"\\xef\\xbb\\xbf"'),
-    ("BOM U+FEFF", 'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe"',
-     'b"\\xe2\\x80\\xa9", b"\\xef\\xbf\\xbe"'),
+    ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf"', 'b"\\xef\\xbb\\xbf"'),
+    (
+        "BOM U+FEFF",
+        'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe"',
+        'b"\\xe2\\x80\\xa9", b"\\xef\\xbf\\xbe"',
+    ),
     ("U+FFFE", 'b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe",', 'b"\\xef\\xbb\\xbf",'),
-    ("U+FFFF", 'b"\\xef\\xbf\\xbe",\n                  b"\\xef\\xbf\\xbf")',
-     'b"\\xef\\xbf\\xbe",)'),
-    ("C1 controls (NEL)", '        if b"\\xc2" in rest and _C1.search(rest) is not None:\n'
-     "            return True\n", ""),
+    (
+        "U+FFFF",
+        'b"\\xef\\xbf\\xbe",\n                  b"\\xef\\xbf\\xbf")',
+        'b"\\xef\\xbf\\xbe",)',
+    ),
+    (
+        "C1 controls (NEL)",
+        '        if b"\\xc2" in rest and _C1.search(rest) is not None:\n            return True\n',
+        "",
+    ),
     ("lone CR", "        return True  # a lone CR", "        pass  # a lone CR"),
     ("long space runs", "    if _LONG_SPACES in source:\n        return True\n", ""),
-    ("node-start indicators", "        if (i == 0 or classes[i - 1] != 0x78) and "
-     "_suspect_at(source, i):\n            return True\n", ""),
-    ("block scalar headers", '_BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\\n|$)")',
-     '_BLOCK_HEADER = re.compile(rb"[|>]")'),
+    (
+        "node-start indicators",
+        "        if (i == 0 or classes[i - 1] != 0x78) and "
+        "_suspect_at(source, i):\n            return True\n",
+        "",
+    ),
+    (
+        "block scalar headers",
+        '_BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\\n|$)")',
+        '_BLOCK_HEADER = re.compile(rb"[|>]")',
+    ),
     ("node start after an indicator", '(j < i and source[j - 1] in b"-?:")', "False"),
-    *[(f"indicator {ch!r}", '_SUSPECT_CHARS = b"!&*@`%[]{}|>"',
-       '_SUSPECT_CHARS = b"' + "!&*@`%[]{}|>".replace(ch, "") + '"')
-      for ch in "!&*@`%[]{}|>"],
-    ("multi-document streams", "        if tree.is_stream(0):  # several documents (or an "
-     "explicit '---' inside)\n            return None\n", ""),
-    ("all special strings", "        if _SPECIAL.search(text) is not None:\n"
-     "            return None\n", ""),
-    ("special: booleans and nulls", 'r"y(?:es)?|Y(?:es|ES)?|n(?:o|ull)|N(?:o|O|ull|ULL)|true|'
-     'T(?:rue|RUE)|false|F(?:alse|ALSE)"', 'r"\\x00"'),
+    *[
+        (
+            f"indicator {ch!r}",
+            '_SUSPECT_CHARS = b"!&*@`%[]{}|>"',
+            '_SUSPECT_CHARS = b"' + "!&*@`%[]{}|>".replace(ch, "") + '"',
+        )
+        for ch in "!&*@`%[]{}|>"
+    ],
+    (
+        "multi-document streams",
+        "        if tree.is_stream(0):  # several documents (or an "
+        "explicit '---' inside)\n            return None\n",
+        "",
+    ),
+    (
+        "all special strings",
+        "        if _SPECIAL.search(text) is not None:\n            return None\n",
+        "",
+    ),
+    (
+        "special: booleans and nulls",
+        'r"y(?:es)?|Y(?:es|ES)?|n(?:o|ull)|N(?:o|O|ull|ULL)|true|'
+        'T(?:rue|RUE)|false|F(?:alse|ALSE)"',
+        'r"\\x00"',
+    ),
     ("special: on/off", 'r"|o(?:n|ff)|O(?:n|N|ff|FF)"', 'r""'),
     ("special: ints and floats", 'r"|[-+]?(?:0b[0-1_]+|0x[0-9a-fA-F_]+"', 'r"|[-+]?(?:\\x00"'),
     ("special: sexagesimal", "(?:(?::[0-5]?[0-9])+(?:\\.[0-9_]*)?|", "(?:"),
@@ -63,12 +107,17 @@ MUTATIONS: list[tuple[str, str, str]] = [
     ("special: ~ << = ! & *", "r'|~|<<|=|!|&|\\*)\"", "r'|\\x00)\""),
     ("special: empty keys", "r'|~|<<|=|!|&|\\*)\"|\":)'", "r'|~|<<|=|!|&|\\*)\")'"),
     ("floats: '-0.' rewrite", 'if text.startswith("-0.") or not', "if not"),
-    ("floats: PyYAML's float rule", 'text.startswith("-0.") or not _FLOAT.fullmatch(text)',
-     'text.startswith("-0.")'),
-    ("NaN/Infinity constants", "def _parse_constant(text: str) -> Any:\n    raise _Refuse(text)",
-     "def _parse_constant(text: str) -> Any:\n    return float(text.replace('inity', ''))"),
-    ("errors: ryml's exceptions", "ValueError, RuntimeError, ryml.ExceptionBasic)",
-     "ValueError)"),
+    (
+        "floats: PyYAML's float rule",
+        'text.startswith("-0.") or not _FLOAT.fullmatch(text)',
+        'text.startswith("-0.")',
+    ),
+    (
+        "NaN/Infinity constants",
+        "def _parse_constant(text: str) -> Any:\n    raise _Refuse(text)",
+        "def _parse_constant(text: str) -> Any:\n    return float(text.replace('inity', ''))",
+    ),
+    ("errors: ryml's exceptions", "ValueError, RuntimeError, ryml.ExceptionBasic)", "ValueError)"),
     ("duplicate keys", "if len(mapping) != len(pairs) or (", "if ("),
     ("long keys", " or (mapping and max(map(len, mapping)) > _MAX_KEY)", ""),
 ]
@@ -79,17 +128,34 @@ def main() -> int:
     survived = []
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "repo"
-        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
-            ".venv", ".git", "output", ".feeds*", "__pycache__", ".pytest_cache", "bench"))
+        shutil.copytree(
+            ROOT,
+            copy,
+            ignore=shutil.ignore_patterns(
+                ".venv", ".git", "output", ".feeds*", "__pycache__", ".pytest_cache", "bench"
+            ),
+        )
         for name, old, new in MUTATIONS:
             if source.count(old) != 1:
                 print(f"MISSING  {name}: the guard's text is not in {MODULE} exactly once")
                 survived.append(name)
                 continue
             (copy / MODULE).write_text(source.replace(old, new))
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p",
-                                   "no:cacheprovider", "tests/test_fastyaml.py"], cwd=copy,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-x",
+                    "-p",
+                    "no:cacheprovider",
+                    "tests/test_fastyaml.py",
+                ],
+                cwd=copy,
+                capture_output=True,
+                text=True,
+            )
             caught = proc.returncode == 1
             print(f"{'caught ' if caught else 'SURVIVED'}  {name}")
             if not caught:

@@ -16,19 +16,26 @@ from tests.helpers import Project
 
 def _setup(project: Project, n: int = 30) -> None:
     for i in range(n):
-        project.seed(f"s{i:03d}.md", title=f"Story {i}", webUrl=f"https://news.example/{i}",
-                     topics=["AI" if i % 2 else "Robots"], quality=i,
-                     publishedDateTime=f"2024-01-{1 + i % 28:02d}T00:00:00Z")
-    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]},
-                       {"slug": "all", "title": "All"}])
+        project.seed(
+            f"s{i:03d}.md",
+            title=f"Story {i}",
+            webUrl=f"https://news.example/{i}",
+            topics=["AI" if i % 2 else "Robots"],
+            quality=i,
+            publishedDateTime=f"2024-01-{1 + i % 28:02d}T00:00:00Z",
+        )
+    project.configure(
+        [{"slug": "ai", "title": "AI", "topics": ["AI"]}, {"slug": "all", "title": "All"}]
+    )
 
 
 def _cache_files(project: Project) -> list[Path]:
     return sorted((project.root / ".feeds-cache").glob("seeds-*.msgpack"))
 
 
-def test_second_run_parses_nothing_and_writes_the_same(project: Project,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_run_parses_nothing_and_writes_the_same(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _setup(project)
     config = load_config(project.config_path)
     first = generate(config)
@@ -48,8 +55,14 @@ def test_second_run_parses_nothing_and_writes_the_same(project: Project,
     assert parsed == []
     assert project.feed_files() == files
     assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
-    project.seed("s005.md", title="Story 5, edited", webUrl="https://news.example/5",
-                 topics=["AI"], quality=5, publishedDateTime="2024-01-06T00:00:00Z")
+    project.seed(
+        "s005.md",
+        title="Story 5, edited",
+        webUrl="https://news.example/5",
+        topics=["AI"],
+        quality=5,
+        publishedDateTime="2024-01-06T00:00:00Z",
+    )
     generate(config)
     assert parsed == ["s005.md"]
 
@@ -72,8 +85,9 @@ def test_same_size_edit_with_restored_mtime_is_seen(project: Project) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "foreign", "empty"])
-def test_a_broken_cache_is_discarded_with_one_warning(project: Project, damage: str,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_broken_cache_is_discarded_with_one_warning(
+    project: Project, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
     _setup(project)
     config = load_config(project.config_path)
     generate(config, use_cache=False)
@@ -111,8 +125,9 @@ def test_a_cache_from_other_settings_is_not_used(project: Project) -> None:
     assert len(_cache_files(project)) == 1
     project.configure([{"slug": "all", "title": "All"}], text={"max_title_length": 10})
     short = load_config(project.config_path)
-    assert cache.fingerprint(short.seeds, "example.org", short.text) != \
-        cache.fingerprint(config.seeds, "example.org", config.text)
+    assert cache.fingerprint(short.seeds, "example.org", short.text) != cache.fingerprint(
+        config.seeds, "example.org", config.text
+    )
     project.seed("long.md", title="A rather long title", webUrl="https://news.example/long")
     generate(config)
     assert "<title>A rather long title</title>" in (project.output / "all.atom").read_text()

@@ -20,8 +20,12 @@ def test_generate_prints_one_line_per_feed_with_drop_reasons(shipped: Path) -> N
     result = run("generate", "--config", str(shipped))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["ai", "machine-learning", "ai-in-healthcare",
-                                               "review"]
+    assert [ln.split()[0] for ln in lines] == [
+        "ai",
+        "machine-learning",
+        "ai-in-healthcare",
+        "review",
+    ]
     assert lines[0].split()[1:3] == ["0", "items"]
     assert "3 low quality, 2 unpublished" in lines[0]
     assert lines[3].split()[1] == "5" and lines[3].endswith("written")
@@ -37,7 +41,8 @@ def test_skipped_seed_is_reported_and_strict_exits_2(project: Project) -> None:
     assert result.exit_code == 0
     assert result.stderr.strip() == (
         f"skipped: {project.seeds / 'sub/broken.md'}:1: "
-        "no front matter: the first line must be '---'")
+        "no front matter: the first line must be '---'"
+    )
     assert (project.output / "all.atom").exists()
     strict = run("generate", "--strict", "--config", str(project.config_path))
     assert strict.exit_code == 2
@@ -52,8 +57,10 @@ def test_config_error_exits_1_and_leaves_output_untouched(project: Project) -> N
     project.configure([{"slug": "all", "title": "All", "min_quality": "high"}])
     result = run("generate", "--config", str(project.config_path))
     assert result.exit_code == 1
-    assert result.stderr == (f"feeds: config error: {project.config_path}: "
-                             "feeds[0].min_quality: expected an integer, got 'high'\n")
+    assert result.stderr == (
+        f"feeds: config error: {project.config_path}: "
+        "feeds[0].min_quality: expected an integer, got 'high'\n"
+    )
     after = snapshot(project.output)
     assert after == before
 
@@ -77,23 +84,37 @@ def test_console_script_runs_from_the_config_folder(shipped: Path) -> None:
     """As a user runs it: `feeds generate` in the folder holding config.yaml."""
     exe = Path(sys.executable).with_name("feeds")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "feeds.cli"]
-    proc = subprocess.run([*cmd, "generate"], cwd=shipped.parent, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""})
+    proc = subprocess.run(
+        [*cmd, "generate"],
+        cwd=shipped.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert proc.returncode == 0, proc.stderr
     assert (shipped.parent / "output" / "review.atom").exists()
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"feeds": [{"slug": "all", "title": "All", "max_item": 3}]},
-     "feeds[0].max_item: unknown key (did you mean 'max_items'?)"),
-    ({"feeds": [{"slug": "../escape", "title": "All"}]}, "feeds[0].slug: '../escape' is not"),
-    ({"feeds": [{"slug": "all", "title": "All"}, {"slug": "all", "title": "Again"}]},
-     "feeds[1].slug: duplicate slug 'all'"),
-    ({"seeds": "no-such-folder"}, "seeds: folder"),
-    ({"output": "config.yaml"}, "output: "),
-])
-def test_config_errors_exit_1_without_touching_output(project: Project, change: dict,
-                                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"feeds": [{"slug": "all", "title": "All", "max_item": 3}]},
+            "feeds[0].max_item: unknown key (did you mean 'max_items'?)",
+        ),
+        ({"feeds": [{"slug": "../escape", "title": "All"}]}, "feeds[0].slug: '../escape' is not"),
+        (
+            {"feeds": [{"slug": "all", "title": "All"}, {"slug": "all", "title": "Again"}]},
+            "feeds[1].slug: duplicate slug 'all'",
+        ),
+        ({"seeds": "no-such-folder"}, "seeds: folder"),
+        ({"output": "config.yaml"}, "output: "),
+    ],
+)
+def test_config_errors_exit_1_without_touching_output(
+    project: Project, change: dict, message: str
+) -> None:
     project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
     project.configure([{"slug": "all", "title": "All"}])
     assert run("generate", "--config", str(project.config_path)).exit_code == 0

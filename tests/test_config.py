@@ -17,9 +17,15 @@ def test_unknown_keys_list_the_valid_ones_when_nothing_is_close() -> None:
 
 
 def test_defaults_and_overrides_are_merged() -> None:
-    config = _parse({"defaults": {"min_quality": 30, "max_items": 10},
-                     "feeds": [{"slug": "ai", "title": "AI", "topics": ["AI"]},
-                               {"slug": "all", "title": "All", "min_quality": 0}]})
+    config = _parse(
+        {
+            "defaults": {"min_quality": 30, "max_items": 10},
+            "feeds": [
+                {"slug": "ai", "title": "AI", "topics": ["AI"]},
+                {"slug": "all", "title": "All", "min_quality": 0},
+            ],
+        }
+    )
     ai, everything = config.feeds
     assert (ai.min_quality, ai.max_items, ai.topics) == (30, 10, ("AI",))
     assert (everything.min_quality, everything.topics) == (0, None)
@@ -29,35 +35,57 @@ def test_defaults_and_overrides_are_merged() -> None:
     assert config.site.url == "https://example.org/feeds/"
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"feeds": [{"slug": "a", "title": "A"}, {"slug": "b", "title": "B"},
-                {"slug": "c", "title": "C", "min_quality": "high"}]},
-     "feeds[2].min_quality: expected an integer, got 'high'"),
-    ({"feeds": [{"slug": "a", "title": "A", "min_qualty": 3}]},
-     "feeds[0].min_qualty: unknown key (did you mean 'min_quality'?)"),
-    ({"defualts": {}}, "defualts: unknown key (did you mean 'defaults'?)"),
-    ({"feeds": [{"slug": "a", "title": "A"}, {"slug": "A", "title": "B"}]},
-     "feeds[1].slug: duplicate slug 'A'"),
-    ({"feeds": [{"slug": "../x", "title": "A"}]}, "feeds[0].slug: '../x' is not a file name"),
-    ({"feeds": [{"slug": "/etc/x", "title": "A"}]}, "feeds[0].slug: '/etc/x' is not"),
-    ({"feeds": [{"slug": "a/b", "title": "A"}]}, "feeds[0].slug: 'a/b' is not"),
-    ({"feeds": [{"slug": "", "title": "A"}]}, "feeds[0].slug: '' is not"),
-    ({"feeds": [{"title": "A"}]}, "feeds[0].slug: required key is missing"),
-    ({"defaults": {"missing_quality": "maybe"}},
-     "defaults.missing_quality: expected one of 'keep', 'drop', got 'maybe'"),
-    ({"feeds": [{"slug": "a", "title": "A", "max_items": 0}]},
-     "feeds[0].max_items: must be >= 1, got 0"),
-    ({"text": {"max_title_length": 5}}, "text.max_title_length: must be >= 10, got 5"),
-    ({"defaults": {"max_related": 21}}, "defaults.max_related: must be <= 20, got 21"),
-    ({"site": {"title": "S", "url": "ftp://x"}}, "site.url: expected an absolute http(s) URL"),
-    ({"feeds": [{"slug": "a"}]}, "feeds[0].title: required key is missing"),
-    ({"schedule": {"interval": "1m", "cron": "* * * * *"}},
-     "schedule.cron: give either interval or cron, not both"),
-    ({"defaults": {"include_unpublished": "yes"}},
-     "defaults.include_unpublished: expected true or false, got 'yes'"),
-    ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),
-    ({"schedule": {"cron": "61 * * * *"}}, "schedule.cron: not a crontab expression"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {
+                "feeds": [
+                    {"slug": "a", "title": "A"},
+                    {"slug": "b", "title": "B"},
+                    {"slug": "c", "title": "C", "min_quality": "high"},
+                ]
+            },
+            "feeds[2].min_quality: expected an integer, got 'high'",
+        ),
+        (
+            {"feeds": [{"slug": "a", "title": "A", "min_qualty": 3}]},
+            "feeds[0].min_qualty: unknown key (did you mean 'min_quality'?)",
+        ),
+        ({"defualts": {}}, "defualts: unknown key (did you mean 'defaults'?)"),
+        (
+            {"feeds": [{"slug": "a", "title": "A"}, {"slug": "A", "title": "B"}]},
+            "feeds[1].slug: duplicate slug 'A'",
+        ),
+        ({"feeds": [{"slug": "../x", "title": "A"}]}, "feeds[0].slug: '../x' is not a file name"),
+        ({"feeds": [{"slug": "/etc/x", "title": "A"}]}, "feeds[0].slug: '/etc/x' is not"),
+        ({"feeds": [{"slug": "a/b", "title": "A"}]}, "feeds[0].slug: 'a/b' is not"),
+        ({"feeds": [{"slug": "", "title": "A"}]}, "feeds[0].slug: '' is not"),
+        ({"feeds": [{"title": "A"}]}, "feeds[0].slug: required key is missing"),
+        (
+            {"defaults": {"missing_quality": "maybe"}},
+            "defaults.missing_quality: expected one of 'keep', 'drop', got 'maybe'",
+        ),
+        (
+            {"feeds": [{"slug": "a", "title": "A", "max_items": 0}]},
+            "feeds[0].max_items: must be >= 1, got 0",
+        ),
+        ({"text": {"max_title_length": 5}}, "text.max_title_length: must be >= 10, got 5"),
+        ({"defaults": {"max_related": 21}}, "defaults.max_related: must be <= 20, got 21"),
+        ({"site": {"title": "S", "url": "ftp://x"}}, "site.url: expected an absolute http(s) URL"),
+        ({"feeds": [{"slug": "a"}]}, "feeds[0].title: required key is missing"),
+        (
+            {"schedule": {"interval": "1m", "cron": "* * * * *"}},
+            "schedule.cron: give either interval or cron, not both",
+        ),
+        (
+            {"defaults": {"include_unpublished": "yes"}},
+            "defaults.include_unpublished: expected true or false, got 'yes'",
+        ),
+        ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),
+        ({"schedule": {"cron": "61 * * * *"}}, "schedule.cron: not a crontab expression"),
+    ],
+)
 def test_errors_name_the_key_path(data: dict, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         _parse(data)

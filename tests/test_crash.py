@@ -29,13 +29,18 @@ TOPICS = ["AI", "Robots", "Space", "Climate", "Health", "Energy"]
 
 def _texts(version: str, n: int = 300) -> dict[str, str]:
     """The seed files of one corpus version (written as text, so each kill loop is cheap)."""
-    return {f"{i % 10}/s{i:04d}.md": seed_text(
-        title=f"Story {i} ({version})", excerpt=f"Excerpt {i} " * 20,
-        webUrl=f"https://news.example/{i}",
-        publishedDateTime=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
-        topics=[TOPICS[i % 6], TOPICS[(i + 1) % 6]], quality=50,
-        images=[{"url": f"https://img.example/{i}.jpg", "width": 640, "height": 360}])
-        for i in range(n)}
+    return {
+        f"{i % 10}/s{i:04d}.md": seed_text(
+            title=f"Story {i} ({version})",
+            excerpt=f"Excerpt {i} " * 20,
+            webUrl=f"https://news.example/{i}",
+            publishedDateTime=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
+            topics=[TOPICS[i % 6], TOPICS[(i + 1) % 6]],
+            quality=50,
+            images=[{"url": f"https://img.example/{i}.jpg", "width": 640, "height": 360}],
+        )
+        for i in range(n)
+    }
 
 
 def _write(project: Project, texts: dict[str, str]) -> None:
@@ -46,8 +51,11 @@ def _write(project: Project, texts: dict[str, str]) -> None:
 
 
 def _outputs(project: Project) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in project.output.iterdir()
-            if p.name not in (MANIFEST, LOCK_NAME)}
+    return {
+        p.name: p.read_bytes()
+        for p in project.output.iterdir()
+        if p.name not in (MANIFEST, LOCK_NAME)
+    }
 
 
 def _writing(output: Path, before: dict[str, int]) -> bool:
@@ -69,8 +77,10 @@ def _writing(output: Path, before: dict[str, int]) -> bool:
 def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     project = Project(tmp_path / "p")
-    project.configure([{"slug": t.lower(), "title": t, "topics": [t], "max_items": 500}
-                       for t in TOPICS] + [{"slug": "all", "title": "All", "max_items": 500}])
+    project.configure(
+        [{"slug": t.lower(), "title": t, "topics": [t], "max_items": 500} for t in TOPICS]
+        + [{"slug": "all", "title": "All", "max_items": 500}]
+    )
     texts = {v: _texts(v) for v in ("A", "B")}
     versions: dict[str, dict[str, bytes]] = {}
     for version in ("A", "B"):
@@ -109,8 +119,9 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
                 continue
             assert p.name in names, p.name
             data = p.read_bytes()
-            assert data in (versions["A"][p.name], versions["B"][p.name]), \
+            assert data in (versions["A"][p.name], versions["B"][p.name]), (
                 f"kill {k}: {p.name} is neither the old nor the new version"
+            )
             versions_seen.add("A" if data == versions["A"][p.name] else "B")
         # Mid-write: a temporary left behind, or some feeds already new and others still old.
         killed_mid_write += bool(leftovers) or len(versions_seen) == 2
@@ -123,6 +134,7 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
         assert parse_feed(data).entries
     # The test proves something only if kills landed while files were being replaced.
     assert killed_mid_write >= KILLS // 4, f"only {killed_mid_write} of {KILLS} kills mid-write"
-    print(f"{KILLS} kills in {time.monotonic() - started:.1f}s, "
-          f"{killed_mid_write} landed mid-write")
+    print(
+        f"{KILLS} kills in {time.monotonic() - started:.1f}s, {killed_mid_write} landed mid-write"
+    )
     shutil.rmtree(project.seeds)

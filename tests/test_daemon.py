@@ -22,8 +22,10 @@ from feeds.pipeline import generate
 from tests.helpers import Project, feed_titles, snapshot, titles
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-FEEDS = [{"slug": "ai", "title": "AI", "topics": ["AI"]},
-         {"slug": "robots", "title": "Robots", "topics": ["Robots"]}]
+FEEDS = [
+    {"slug": "ai", "title": "AI", "topics": ["AI"]},
+    {"slug": "robots", "title": "Robots", "topics": ["Robots"]},
+]
 
 
 class DaemonProcess:
@@ -35,7 +37,9 @@ class DaemonProcess:
     def start(self) -> DaemonProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "feeds.cli", "run", "--config", str(self.project.config_path)],
-            stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+        )
         return self
 
     def text(self) -> str:
@@ -59,8 +63,9 @@ class DaemonProcess:
         return code, time.monotonic() - t0
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 15,
-             daemon: DaemonProcess | None = None) -> None:
+def wait_for(
+    cond: Callable[[], bool], timeout: float = 15, daemon: DaemonProcess | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
@@ -80,8 +85,9 @@ def running(project: Project) -> Iterator[DaemonProcess]:
 
 
 def test_daemon_follows_adds_edits_and_deletes(project: Project, running: DaemonProcess) -> None:
-    project.seed("r.md", title="Robot story", topics=["Robots"], heat=1,
-                 webUrl="https://news.example/r")
+    project.seed(
+        "r.md", title="Robot story", topics=["Robots"], heat=1, webUrl="https://news.example/r"
+    )
     running.start()
     out = project.output
     wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
@@ -89,14 +95,14 @@ def test_daemon_follows_adds_edits_and_deletes(project: Project, running: Daemon
 
     project.seed("a.md", title="AI story", topics=["AI"], webUrl="https://news.example/a")
     wait_for(lambda: feed_titles(out, "ai") == ["AI story"], daemon=running)
-    project.seed("a.md", title="AI story, edited", topics=["AI"],
-                 webUrl="https://news.example/a")
+    project.seed("a.md", title="AI story, edited", topics=["AI"], webUrl="https://news.example/a")
     wait_for(lambda: feed_titles(out, "ai") == ["AI story, edited"], daemon=running)
     (project.seeds / "a.md").unlink()
     wait_for(lambda: feed_titles(out, "ai") == [], daemon=running)
     # An edit no reader sees (heat) is parsed, and changes nothing on disk.
-    project.seed("r.md", title="Robot story", topics=["Robots"], heat=99,
-                 webUrl="https://news.example/r")
+    project.seed(
+        "r.md", title="Robot story", topics=["Robots"], heat=99, webUrl="https://news.example/r"
+    )
     running.wait_ticks(2)
     assert " 1 changed, 1 parsed" in running.text()
     assert {n: v for n, v in snapshot(out).items() if n.startswith("robots.")} == robots
@@ -105,39 +111,49 @@ def test_daemon_follows_adds_edits_and_deletes(project: Project, running: Daemon
     assert "stopped" in running.text()
 
 
-def test_sighup_reloads_config_and_survives_a_broken_one(project: Project,
-                                                        running: DaemonProcess) -> None:
+def test_sighup_reloads_config_and_survives_a_broken_one(
+    project: Project, running: DaemonProcess
+) -> None:
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
     wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     project.config_path.write_text("site: [this is not\n")
     running.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: "config reload failed, keeping the running config" in running.text(),
-             daemon=running)
+    wait_for(
+        lambda: "config reload failed, keeping the running config" in running.text(), daemon=running
+    )
     running.wait_ticks(1)
     assert running.proc.poll() is None
-    project.configure([FEEDS[1], {"slug": "everything", "title": "All"}],
-                      schedule={"interval": "1s"})
+    project.configure(
+        [FEEDS[1], {"slug": "everything", "title": "All"}], schedule={"interval": "1s"}
+    )
     running.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: feed_titles(out, "everything") == ["Robot story"], daemon=running)
-    wait_for(lambda: not (out / "ai.atom").exists() and not (out / "ai.rss").exists(),
-             daemon=running)
+    wait_for(
+        lambda: not (out / "ai.atom").exists() and not (out / "ai.rss").exists(), daemon=running
+    )
     assert (out / "robots.atom").exists()
     assert running.stop()[0] == 0
 
 
-def test_second_daemon_and_generate_are_refused(project: Project,
-                                                running: DaemonProcess) -> None:
+def test_second_daemon_and_generate_are_refused(project: Project, running: DaemonProcess) -> None:
     running.start()
     wait_for(lambda: running.ticks() >= 1, daemon=running)
-    second = subprocess.run([sys.executable, "-m", "feeds.cli", "run", "--config",
-                             str(project.config_path)], capture_output=True, text=True,
-                            timeout=30)
+    second = subprocess.run(
+        [sys.executable, "-m", "feeds.cli", "run", "--config", str(project.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert second.returncode == 3
     assert f"in use by another feeds process (pid {running.proc.pid})" in second.stderr
-    gen = subprocess.run([sys.executable, "-m", "feeds.cli", "generate", "--config",
-                          str(project.config_path)], capture_output=True, text=True, timeout=30)
+    gen = subprocess.run(
+        [sys.executable, "-m", "feeds.cli", "generate", "--config", str(project.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert gen.returncode == 3
     assert running.stop()[0] == 0
 
@@ -147,32 +163,39 @@ def _freeze(folder: Path, frozen: bool) -> None:
     if os.geteuid() == 0:
         if shutil.which("chattr") is None:
             pytest.skip("running as root and chattr is missing: cannot make a folder read-only")
-        proc = subprocess.run(["chattr", "+i" if frozen else "-i", str(folder)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["chattr", "+i" if frozen else "-i", str(folder)], capture_output=True, text=True
+        )
         if proc.returncode:
             pytest.skip(f"chattr is not supported here: {proc.stderr.strip()}")
     else:
         folder.chmod(0o555 if frozen else 0o755)
 
 
-def test_read_only_output_for_a_tick_then_recovery(project: Project,
-                                                   running: DaemonProcess) -> None:
+def test_read_only_output_for_a_tick_then_recovery(
+    project: Project, running: DaemonProcess
+) -> None:
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
     wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     _freeze(out, True)
     try:
-        project.seed("r2.md", title="Second robot story", topics=["Robots"],
-                     publishedDateTime="2024-02-01T00:00:00Z", webUrl="https://news.example/r2")
-        wait_for(lambda: "tick failed, feeds left as they were" in running.text(),
-                 daemon=running)
+        project.seed(
+            "r2.md",
+            title="Second robot story",
+            topics=["Robots"],
+            publishedDateTime="2024-02-01T00:00:00Z",
+            webUrl="https://news.example/r2",
+        )
+        wait_for(lambda: "tick failed, feeds left as they were" in running.text(), daemon=running)
         running.wait_ticks(1)
         assert feed_titles(out, "robots") == ["Robot story"]  # the old feed, whole
     finally:
         _freeze(out, False)
-    wait_for(lambda: feed_titles(out, "robots") == ["Second robot story", "Robot story"],
-             daemon=running)
+    wait_for(
+        lambda: feed_titles(out, "robots") == ["Second robot story", "Robot story"], daemon=running
+    )
     running.wait_ticks(1)  # the recovering tick has finished (its manifest is written too)
     assert not [p for p in out.iterdir() if p.name.endswith(".feeds-tmp")]
     assert running.proc.poll() is None
@@ -180,14 +203,16 @@ def test_read_only_output_for_a_tick_then_recovery(project: Project,
 
 
 def test_missing_seeds_folder_is_a_failed_tick_not_an_empty_feed(
-        project: Project, running: DaemonProcess) -> None:
+    project: Project, running: DaemonProcess
+) -> None:
     project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
     running.start()
     out = project.output
     wait_for(lambda: feed_titles(out, "robots") == ["Robot story"], daemon=running)
     project.seeds.rename(project.root / "elsewhere")
-    wait_for(lambda: "seeds folder" in running.text() and "is missing" in running.text(),
-             daemon=running)
+    wait_for(
+        lambda: "seeds folder" in running.text() and "is missing" in running.text(), daemon=running
+    )
     assert feed_titles(out, "robots") == ["Robot story"]
     (project.root / "elsewhere").rename(project.seeds)
     running.wait_ticks(2)
@@ -205,8 +230,13 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
     daemon = Daemon(project.config_path, load_config(project.config_path))
 
     def seed(name: str, n: int, **kw: object) -> None:
-        project.seed(name, title=f"Story {n}", webUrl=f"https://news.example/{n}",
-                     publishedDateTime=f"2024-01-{n:02d}T00:00:00Z", **kw)
+        project.seed(
+            name,
+            title=f"Story {n}",
+            webUrl=f"https://news.example/{n}",
+            publishedDateTime=f"2024-01-{n:02d}T00:00:00Z",
+            **kw,
+        )
 
     steps: list[Callable[[], None]] = [
         lambda: seed("a.md", 1, topics=["AI"]),
@@ -225,9 +255,11 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
         step()
         daemon.tick(NOW)
         generate(load_config(fresh_config), now=NOW)
-        assert project.feed_files() == {p.name: p.read_bytes() for p in
-                                        sorted((tmp_path / "fresh").glob("*"))
-                                        if p.suffix in (".atom", ".rss")}, f"step {i}"
+        assert project.feed_files() == {
+            p.name: p.read_bytes()
+            for p in sorted((tmp_path / "fresh").glob("*"))
+            if p.suffix in (".atom", ".rss")
+        }, f"step {i}"
 
 
 def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
@@ -242,8 +274,13 @@ def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
     assert (again.changed, again.parsed, again.rerendered, again.files_written) == (0, 0, 0, 0)
     assert snapshot(project.output) == before
     # A future-dated item is released by a later tick without any file changing.
-    project.seed("f.md", title="Future", topics=["AI"], webUrl="https://news.example/f",
-                 publishedDateTime="2025-06-01T00:00:00Z")
+    project.seed(
+        "f.md",
+        title="Future",
+        topics=["AI"],
+        webUrl="https://news.example/f",
+        publishedDateTime="2025-06-01T00:00:00Z",
+    )
     daemon.tick(NOW)
     assert titles(project.output / "ai.atom") == ["A"]
     assert daemon.tick(NOW).rerendered == 0

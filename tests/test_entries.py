@@ -21,19 +21,25 @@ def test_shipped_entries_carry_image_outlet_and_related(shipped: Path) -> None:
     generate(config)
     atom = parse_feed((config.output / "review.atom").read_bytes())
     rss = parse_feed((config.output / "review.rss").read_bytes())
-    image = ("https://healthitanalytics.com/images/site/article_headers/_normal/"
-             "2020-09-18-GettyImages-1154235081.jpg")
+    image = (
+        "https://healthitanalytics.com/images/site/article_headers/_normal/"
+        "2020-09-18-GettyImages-1154235081.jpg"
+    )
     for parsed in (atom, rss):
         entry = _entry(parsed, SEED_003)
         body = entry.content[0].value
         tree = lxml_html.fragment_fromstring(body, create_parent="div")
         assert dict(tree.find(".//img").attrib) == {
-            "src": image, "width": "690", "height": "400",
-            "alt": "Deep learning tool predicts brain metastasis in lung cancer patients"}
+            "src": image,
+            "width": "690",
+            "height": "400",
+            "alt": "Deep learning tool predicts brain metastasis in lung cancer patients",
+        }
         outlet = tree.xpath(".//a[text()='Analytics']")
         assert [a.get("href") for a in outlet] == [SEED_003]
-        assert body.index("Machine Learning Predicts Lung Cancer Spread to Brain") < \
-            body.index("AI method can predict brain metastasis")  # quality 54 before 19
+        assert body.index("Machine Learning Predicts Lung Cancer Spread to Brain") < body.index(
+            "AI method can predict brain metastasis"
+        )  # quality 54 before 19
         assert entry.media_thumbnail == [{"url": image, "height": "400", "width": "690"}]
         assert entry.media_content[0]["medium"] == "image"
         assert entry.author == "Analytics"  # Atom author/name; RSS dc:creator
@@ -43,7 +49,8 @@ def test_shipped_entries_carry_image_outlet_and_related(shipped: Path) -> None:
         "https://www.technologynetworks.com/tn/news/machine-learning-predicts-lung-cancer-"
         "spread-to-brain-384684",
         "https://www.news-medical.net/news/20240311/AI-method-can-predict-brain-metastasis-in-"
-        "lung-cancer-patients.aspx"]
+        "lung-cancer-patients.aspx",
+    ]
     assert b"<author>" not in (config.output / "review.rss").read_bytes()  # RSS author = email
 
 
@@ -53,25 +60,37 @@ def test_mojibake_of_seed_000_is_repaired(shipped: Path) -> None:
     for name in ("review.atom", "review.rss"):
         data = (config.output / name).read_bytes().decode()
         assert "â€" not in data
-        entry = _entry(parse_feed(data.encode()), "https://eandt.theiet.org/content/articles/"
-                       "2022/05/ai-can-predict-bone-fractures-in-cancer-patients/")
+        entry = _entry(
+            parse_feed(data.encode()),
+            "https://eandt.theiet.org/content/articles/"
+            "2022/05/ai-can-predict-bone-fractures-in-cancer-patients/",
+        )
         assert entry.title == "AI can predict bone fractures in cancer patients"
         assert "a digital twin of a patient’s vertebra" in entry.summary
 
 
 HOSTILE = dict(
     title='Breaking <script>alert("t")</script><img src=x onerror=alert(2)> news',
-    excerpt=('Read <a href="javascript:alert(3)" onclick="x()">this</a>'
-             '<iframe src="https://evil.example/"></iframe> &lt;script&gt;alert(4)&lt;/script&gt;'
-             '<b style="color:red" onmouseover="y()">now</b>'),
+    excerpt=(
+        'Read <a href="javascript:alert(3)" onclick="x()">this</a>'
+        '<iframe src="https://evil.example/"></iframe> &lt;script&gt;alert(4)&lt;/script&gt;'
+        '<b style="color:red" onmouseover="y()">now</b>'
+    ),
     webUrl="https://news.example/hostile",
     featuredContent='<iframe src="https://www.youtube.com/embed/x" onload="z()"></iframe>',
-    images=[{"url": "javascript:alert(5)", "width": 10, "height": 10},
-            {"url": "data:image/png;base64,AAAA"}],
-    related=[{"title": "<script>bad()</script>Good coverage", "webUrl": "javascript:alert(6)"},
-             {"title": "Fine <i onclick='q()'>coverage</i>", "webUrl": "https://ok.example/r",
-              "provider": {"name": "<b>OK</b> News"}}],
-    provider={"name": 'Outlet<script>alert(7)</script>'},
+    images=[
+        {"url": "javascript:alert(5)", "width": 10, "height": 10},
+        {"url": "data:image/png;base64,AAAA"},
+    ],
+    related=[
+        {"title": "<script>bad()</script>Good coverage", "webUrl": "javascript:alert(6)"},
+        {
+            "title": "Fine <i onclick='q()'>coverage</i>",
+            "webUrl": "https://ok.example/r",
+            "provider": {"name": "<b>OK</b> News"},
+        },
+    ],
+    provider={"name": "Outlet<script>alert(7)</script>"},
     topics=["AI", "<script>x</script>"],
 )
 
@@ -79,8 +98,9 @@ HOSTILE = dict(
 def test_crafted_seed_cannot_inject_anything(project: Project) -> None:
     project.seed("hostile.md", **HOSTILE)
     project.seed("plain.md", title="Plain", webUrl="https://news.example/plain")
-    project.configure([{"slug": "all", "title": "All"},
-                       {"slug": "short", "title": "Short", "content": "summary"}])
+    project.configure(
+        [{"slug": "all", "title": "All"}, {"slug": "short", "title": "Short", "content": "summary"}]
+    )
     generate(load_config(project.config_path))
     files = project.feed_files()
     assert sorted(files) == ["all.atom", "all.rss", "short.atom", "short.rss"]
@@ -99,8 +119,13 @@ def test_crafted_seed_cannot_inject_anything(project: Project) -> None:
 
 
 def test_summary_mode_has_no_content(project: Project) -> None:
-    project.seed("a.md", title="A", webUrl="https://news.example/a", excerpt="Just this.",
-                 images=[{"url": "https://img.example/a.jpg", "width": 5, "height": 5}])
+    project.seed(
+        "a.md",
+        title="A",
+        webUrl="https://news.example/a",
+        excerpt="Just this.",
+        images=[{"url": "https://img.example/a.jpg", "width": 5, "height": 5}],
+    )
     project.configure([{"slug": "short", "title": "Short", "content": "summary"}])
     generate(load_config(project.config_path))
     atom = parse_feed((project.output / "short.atom").read_bytes())
@@ -109,22 +134,41 @@ def test_summary_mode_has_no_content(project: Project) -> None:
 
 
 def test_updated_moves_only_when_what_readers_see_changes(project: Project) -> None:
-    base = dict(title="Story", webUrl="https://news.example/s",
-                publishedDateTime="2024-02-01T10:00:00Z", heat=1, secured="abc")
+    base = dict(
+        title="Story",
+        webUrl="https://news.example/s",
+        publishedDateTime="2024-02-01T10:00:00Z",
+        heat=1,
+        secured="abc",
+    )
     path = project.seed("s.md", **base)
     project.configure([{"slug": "all", "title": "All"}])
     config = load_config(project.config_path)
     generate(config)
-    before = {n: (p.read_bytes(), p.stat().st_mtime_ns)
-              for n, p in ((p.name, p) for p in project.output.glob("all.*"))}
+    before = {
+        n: (p.read_bytes(), p.stat().st_mtime_ns)
+        for n, p in ((p.name, p) for p in project.output.glob("all.*"))
+    }
     project.seed("s.md", **{**base, "heat": 99, "secured": "xyz"})
     assert generate(config).written.written == []
-    after = {n: (p.read_bytes(), p.stat().st_mtime_ns)
-             for n, p in ((p.name, p) for p in project.output.glob("all.*"))}
+    after = {
+        n: (p.read_bytes(), p.stat().st_mtime_ns)
+        for n, p in ((p.name, p) for p in project.output.glob("all.*"))
+    }
     assert after == before
-    project.seed("s.md", **{**base, "related": [
-        {"title": "Follow-up", "webUrl": "https://other.example/f",
-         "publishedDateTime": "2024-02-03T08:00:00Z"}]})
+    project.seed(
+        "s.md",
+        **{
+            **base,
+            "related": [
+                {
+                    "title": "Follow-up",
+                    "webUrl": "https://other.example/f",
+                    "publishedDateTime": "2024-02-03T08:00:00Z",
+                }
+            ],
+        },
+    )
     generate(config)
     entry = parse_feed((project.output / "all.atom").read_bytes()).entries[0]
     assert entry.updated == "2024-02-03T08:00:00+00:00"

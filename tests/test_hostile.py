@@ -86,7 +86,9 @@ XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 def _seed(folder: Path, name: str, title: str, extra: str = "") -> None:
     (folder / name).write_text(
         f'---\ntitle: "{title}"\nwebUrl: https://broken.example/{name[:-3]}\n'
-        f"publishedDateTime: 2024-03-02T10:00:00Z\n{extra}---\n", encoding="utf-8")
+        f"publishedDateTime: 2024-03-02T10:00:00Z\n{extra}---\n",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -94,11 +96,16 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The corpus plus the kinds made at run time, with a config publishing everything."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
-    _seed(seeds, "huge-excerpt.md", "A five megabyte excerpt",
-          f'excerpt: "{"word " * 1_000_000}"\n')
-    _seed(seeds, "many-topics.md", "Ten thousand topics",
-          "topics:\n" + "".join(f"  - topic {i}\n" for i in range(10_000)))
-    _seed(seeds, "too-large.md", "Too large", f"excerpt: \"{'x' * (17 * 1024 * 1024)}\"\n")
+    _seed(
+        seeds, "huge-excerpt.md", "A five megabyte excerpt", f'excerpt: "{"word " * 1_000_000}"\n'
+    )
+    _seed(
+        seeds,
+        "many-topics.md",
+        "Ten thousand topics",
+        "topics:\n" + "".join(f"  - topic {i}\n" for i in range(10_000)),
+    )
+    _seed(seeds, "too-large.md", "Too large", f'excerpt: "{"x" * (17 * 1024 * 1024)}"\n')
     os.symlink("loop.md", seeds / "loop.md")  # a file link to itself
     os.symlink("..", seeds / "up")  # a folder link back up: never followed
     os.mkfifo(seeds / "fifo.md")
@@ -122,9 +129,11 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(feeds.incremental, "discover", discover_then_delete)
     config = tmp_path / "config.yaml"
-    config.write_text(f"site: {{title: Broken, url: '{BASE_URL}'}}\n"
-                      "feeds:\n  - {slug: all, title: All, include_unpublished: true}\n"
-                      "  - {slug: ai, title: AI, topics: [AI], content: summary}\n")
+    config.write_text(
+        f"site: {{title: Broken, url: '{BASE_URL}'}}\n"
+        "feeds:\n  - {slug: all, title: All, include_unpublished: true}\n"
+        "  - {slug: ai, title: AI, topics: [AI], content: summary}\n"
+    )
     return config
 
 
@@ -175,8 +184,13 @@ def test_repaired_entries_look_right(broken: Path) -> None:
     generate(config)
     feed = parse_feed((config.output / "all.rss").read_bytes())
     titles = {e.title for e in feed.entries}
-    assert {"Café crème “quoted”", "Second title wins", "Raw controls and patient’s mojibake",
-            "JavaScript and data URLs", "Relative URL"} <= titles
+    assert {
+        "Café crème “quoted”",
+        "Second title wins",
+        "Raw controls and patient’s mojibake",
+        "JavaScript and data URLs",
+        "Relative URL",
+    } <= titles
     by_title = {e.title: e for e in feed.entries}
     # No URL survived: the entry has a tag: id and no link at all.
     js = by_title["JavaScript and data URLs"]

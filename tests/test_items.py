@@ -32,19 +32,28 @@ def test_shipped_seed_is_fully_normalized() -> None:
 
 def test_seed_without_original_url_uses_web_url() -> None:
     item = _shipped("001_76f7c6560e1e5ab9.txt")
-    assert item.id == item.link == "https://www.eurekalert.org/pub_releases/2020-07/cwru-sua072820.php"
+    assert (
+        item.id == item.link == "https://www.eurekalert.org/pub_releases/2020-07/cwru-sua072820.php"
+    )
 
 
 def test_original_url_is_the_id_and_web_url_the_link() -> None:
-    item = normalize({"title": "t", "publishedDateTime": "2024-01-01T00:00:00Z",
-                      "originalUrl": "https://a.example/x", "webUrl": "https://b.example/y"},
-                     "s.md").item
+    item = normalize(
+        {
+            "title": "t",
+            "publishedDateTime": "2024-01-01T00:00:00Z",
+            "originalUrl": "https://a.example/x",
+            "webUrl": "https://b.example/y",
+        },
+        "s.md",
+    ).item
     assert (item.id, item.link) == ("https://a.example/x", "https://b.example/y")
 
 
 def test_seed_without_urls_gets_a_tag_id_from_its_path() -> None:
-    item = normalize({"title": "t", "publishedDateTime": "2024-01-01T00:00:00Z"},
-                     "2024/a b.md", "example.org").item
+    item = normalize(
+        {"title": "t", "publishedDateTime": "2024-01-01T00:00:00Z"}, "2024/a b.md", "example.org"
+    ).item
     assert item.id == "tag:example.org,2024:2024/a%20b.md"
     assert item.link is None
 
@@ -55,33 +64,50 @@ def test_old_records_without_quality_or_published() -> None:
     assert item.published == dt.datetime(2019, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-03-01T10:00:00", dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),  # naive means UTC
-    ("2024-03-01T12:00:00+02:00", dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),
-    (dt.datetime(2024, 3, 1, 10), dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),
-    (dt.date(2024, 3, 1), dt.datetime(2024, 3, 1, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-01T10:00:00", dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),  # naive means UTC
+        ("2024-03-01T12:00:00+02:00", dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        (dt.datetime(2024, 3, 1, 10), dt.datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        (dt.date(2024, 3, 1), dt.datetime(2024, 3, 1, tzinfo=UTC)),
+    ],
+)
 def test_times_are_timezone_aware_utc(value: object, expected: dt.datetime) -> None:
     assert parse_time(value) == expected
 
 
-@pytest.mark.parametrize(("record", "message"), [
-    ({"publishedDateTime": "2024-01-01"}, "title: missing"),
-    ({"title": ["a"], "publishedDateTime": "2024-01-01"}, "title: expected text, got a list"),
-    ({"title": "t"}, "publishedDateTime: missing"),
-    ({"title": "t", "publishedDateTime": "yesterday"}, "not an ISO 8601 date"),
-    ({"title": "t", "publishedDateTime": 1700000000}, "expected an ISO 8601 date"),
-    ({"title": "t", "publishedDateTime": "0120-03-27"}, r"year 120 is out of range \(1900-9998\)"),
-])
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"publishedDateTime": "2024-01-01"}, "title: missing"),
+        ({"title": ["a"], "publishedDateTime": "2024-01-01"}, "title: expected text, got a list"),
+        ({"title": "t"}, "publishedDateTime: missing"),
+        ({"title": "t", "publishedDateTime": "yesterday"}, "not an ISO 8601 date"),
+        ({"title": "t", "publishedDateTime": 1700000000}, "expected an ISO 8601 date"),
+        (
+            {"title": "t", "publishedDateTime": "0120-03-27"},
+            r"year 120 is out of range \(1900-9998\)",
+        ),
+    ],
+)
 def test_unrepairable_records_name_the_key(record: dict, message: str) -> None:
     with pytest.raises(SeedError, match=message):
         normalize(record, "s.md")
 
 
 def test_repairable_fields_are_repaired_with_a_note() -> None:
-    result = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": "high",
-                        "topics": "AI", "published": "yes", "webUrl": "javascript:alert(1)"},
-                       "s.md")
+    result = normalize(
+        {
+            "title": "t",
+            "publishedDateTime": "2024-01-01",
+            "quality": "high",
+            "topics": "AI",
+            "published": "yes",
+            "webUrl": "javascript:alert(1)",
+        },
+        "s.md",
+    )
     item = result.item
     assert item.quality is None
     assert item.topics == ("AI",)
@@ -90,13 +116,14 @@ def test_repairable_fields_are_repaired_with_a_note() -> None:
     assert any(n.startswith("quality:") for n in result.notes)
     assert any(n.startswith("webUrl:") for n in result.notes)
     assert "published: 'yes' read as True" in result.notes
-    odd = normalize({"title": "t", "publishedDateTime": "2024-01-01", "published": "maybe"},
-                    "s.md")
+    odd = normalize({"title": "t", "publishedDateTime": "2024-01-01", "published": "maybe"}, "s.md")
     assert odd.item.is_published is False
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("42", 42), (" -3 ", -3), ("²", None),
-                                               ("4.5", None), (True, None), (7, 7)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("42", 42), (" -3 ", -3), ("²", None), ("4.5", None), (True, None), (7, 7)],
+)
 def test_quality_text_is_read_only_when_it_is_plain_digits(raw: object, expected: object) -> None:
     item = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": raw}, "s").item
     assert item.quality == expected

@@ -8,11 +8,11 @@ from tests.helpers import Project, snapshot, titles, w3c_validate
 
 # The shipped seeds, newest first, by title start.
 SHIPPED_ORDER = [
-    "Deep learning tool predicts brain metastasis",     # 2024-03-13, q54, ML+AI
-    "AI can predict bone fractures",                    # 2022-05-06, q17, AI
-    "Researchers Present Global Effort",                # 2021-11-06, q35, ML+AI
+    "Deep learning tool predicts brain metastasis",  # 2024-03-13, q54, ML+AI
+    "AI can predict bone fractures",  # 2022-05-06, q17, AI
+    "Researchers Present Global Effort",  # 2021-11-06, q35, ML+AI
     "Combining cell engineering with machine learning",  # 2020-11-26, q51, ML+AI
-    "Scientists using AI to benefit cancer patients",   # 2020-07-29, q39, AI in Healthcare+AI
+    "Scientists using AI to benefit cancer patients",  # 2020-07-29, q39, AI in Healthcare+AI
 ]
 
 
@@ -25,8 +25,16 @@ def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> No
     report = generate(config)
     out = config.output
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert names == ["ai-in-healthcare.atom", "ai-in-healthcare.rss", "ai.atom", "ai.rss",
-                     "machine-learning.atom", "machine-learning.rss", "review.atom", "review.rss"]
+    assert names == [
+        "ai-in-healthcare.atom",
+        "ai-in-healthcare.rss",
+        "ai.atom",
+        "ai.rss",
+        "machine-learning.atom",
+        "machine-learning.rss",
+        "review.atom",
+        "review.rss",
+    ]
     # All shipped seeds are unpublished: public feeds are empty, the review queue has all five.
     for slug in ("ai", "machine-learning", "ai-in-healthcare"):
         for ext in ("atom", "rss"):
@@ -51,12 +59,21 @@ def test_second_run_leaves_every_file_byte_identical_with_same_mtime(shipped: Pa
 
 
 def test_seed_with_several_topics_is_in_each_topic_feed(project: Project) -> None:
-    project.seed("multi.md", title="Multi", topics=["AI", "Robots", "Space"],
-                 webUrl="https://news.example/multi")
-    project.seed("robots.md", title="Only robots", topics=["Robots"],
-                 webUrl="https://news.example/robots")
-    project.configure([{"slug": s.lower(), "title": s, "topics": [s]}
-                       for s in ("AI", "Robots", "Space", "Cooking")])
+    project.seed(
+        "multi.md",
+        title="Multi",
+        topics=["AI", "Robots", "Space"],
+        webUrl="https://news.example/multi",
+    )
+    project.seed(
+        "robots.md", title="Only robots", topics=["Robots"], webUrl="https://news.example/robots"
+    )
+    project.configure(
+        [
+            {"slug": s.lower(), "title": s, "topics": [s]}
+            for s in ("AI", "Robots", "Space", "Cooking")
+        ]
+    )
     generate(load_config(project.config_path))
     assert titles(project.output / "ai.atom") == ["Multi"]
     assert sorted(titles(project.output / "robots.rss")) == ["Multi", "Only robots"]
@@ -72,7 +89,8 @@ def test_a_bad_seed_is_skipped_and_the_rest_published(project: Project) -> None:
     assert titles(project.output / "all.atom") == ["Good one"]
     assert [str(p) for p in report.skipped] == [
         f"{project.seeds / 'bad.md'}:3: YAML error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence started on line 2)"]
+        "(while parsing a flow sequence started on line 2)"
+    ]
 
 
 def test_duplicate_urls_across_seed_files_appear_once(project: Project) -> None:
@@ -106,8 +124,12 @@ def test_check_mode_writes_nothing(project: Project) -> None:
 def test_feeds_with_unchanged_inputs_are_not_rendered_again(project: Project) -> None:
     project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
     project.seed("r.md", title="R", webUrl="https://news.example/r", topics=["Robots"])
-    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]},
-                       {"slug": "robots", "title": "Robots", "topics": ["Robots"]}])
+    project.configure(
+        [
+            {"slug": "ai", "title": "AI", "topics": ["AI"]},
+            {"slug": "robots", "title": "Robots", "topics": ["Robots"]},
+        ]
+    )
     config = load_config(project.config_path)
     first = generate(config)
     assert [r.reused for r in first.rendered] == [False, False]

@@ -5,16 +5,28 @@ from feeds.items import Item, Provider
 from feeds.render import render
 from tests.helpers import make_item, parse_feed
 
-SITE = Site(title="S", url="https://example.org/feeds/", description="S", author_name="Ed",
-            author_email="ed@example.org", language="en")
+SITE = Site(
+    title="S",
+    url="https://example.org/feeds/",
+    description="S",
+    author_name="Ed",
+    author_email="ed@example.org",
+    language="en",
+)
 FEED = FeedConfig(slug="ai", title="AI news", description="About AI", topics=("AI",))
 
 
 def _item(n: int, **kw: object) -> Item:
     url = f"https://news.example/{n}"
-    base = dict(id=url, link=url, title=f"Story {n}", summary=f"Summary {n}",
-                topics=("AI", "Robots"), when=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC),
-                provider=Provider("Outlet", "news.example"))
+    base = dict(
+        id=url,
+        link=url,
+        title=f"Story {n}",
+        summary=f"Summary {n}",
+        topics=("AI", "Robots"),
+        when=dt.datetime(2024, 1, n, 8, tzinfo=dt.UTC),
+        provider=Provider("Outlet", "news.example"),
+    )
     return make_item(**{**base, **kw})
 
 
@@ -24,15 +36,19 @@ def test_atom_and_rss_carry_the_items_in_order() -> None:
     atom, rss = parse_feed(files["ai.atom"]), parse_feed(files["ai.rss"])
     for parsed in (atom, rss):
         assert [e.title for e in parsed.entries] == ["Story 3", "Story 2"]
-        assert [e.link for e in parsed.entries] == ["https://news.example/3",
-                                                    "https://news.example/2"]
+        assert [e.link for e in parsed.entries] == [
+            "https://news.example/3",
+            "https://news.example/2",
+        ]
         assert [t.term for t in parsed.entries[0].tags] == ["AI", "Robots"]
         assert parsed.entries[0].summary == "Summary 3"
     assert atom.feed.updated == "2024-01-03T08:00:00+00:00"
     assert atom.entries[0].author == "Outlet"
     assert atom.entries[0].id == "https://news.example/3"
     assert {(ln.rel, ln.href) for ln in atom.feed.links} == {
-        ("self", "https://example.org/feeds/ai.atom"), ("alternate", "https://example.org/feeds/")}
+        ("self", "https://example.org/feeds/ai.atom"),
+        ("alternate", "https://example.org/feeds/"),
+    }
     assert rss.feed.link == "https://example.org/feeds/"
     assert rss.feed.updated == "Wed, 03 Jan 2024 08:00:00 +0000"
     assert rss.entries[0].published == "Wed, 03 Jan 2024 08:00:00 +0000"

@@ -18,14 +18,17 @@ def test_crlf_and_bom_are_accepted(tmp_path: Path) -> None:
     assert read_seed(SeedFile(path, "s.md")).record == {"title": "x"}
 
 
-@pytest.mark.parametrize(("text", "reason", "line"), [
-    ("", "empty file", None),
-    ("title: x\n", "no front matter", 1),
-    ("---\ntitle: x\n", "never closed", 1),
-    ("---\ntitle: x\nexcerpt: [unclosed\n---\n", "YAML error", 4),
-    ("---\n- a\n- b\n---\n", "mapping of keys, got list", 2),
-    ("---\n---\n", "got empty", 2),
-])
+@pytest.mark.parametrize(
+    ("text", "reason", "line"),
+    [
+        ("", "empty file", None),
+        ("title: x\n", "no front matter", 1),
+        ("---\ntitle: x\n", "never closed", 1),
+        ("---\ntitle: x\nexcerpt: [unclosed\n---\n", "YAML error", 4),
+        ("---\n- a\n- b\n---\n", "mapping of keys, got list", 2),
+        ("---\n---\n", "got empty", 2),
+    ],
+)
 def test_broken_seeds_raise_a_located_error(text: str, reason: str, line: int | None) -> None:
     with pytest.raises(SeedError) as info:
         parse_record(text, "bad.md")
@@ -40,8 +43,7 @@ def test_python_tags_are_refused() -> None:
 
 
 def test_discover_is_recursive_sorted_and_filters_suffixes(tmp_path: Path) -> None:
-    for name in ["b.txt", "a/z.md", "a/y.yaml", "c.yml", "skip.json", ".hidden.md",
-                 ".cache/x.md"]:
+    for name in ["b.txt", "a/z.md", "a/y.yaml", "c.yml", "skip.json", ".hidden.md", ".cache/x.md"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("---\n---\n")
     assert [s.name for s in discover(tmp_path)] == ["a/y.yaml", "a/z.md", "b.txt", "c.yml"]
@@ -76,7 +78,8 @@ def test_binary_garbage_is_refused(tmp_path: Path) -> None:
 
 
 def test_dates_stay_text_and_duplicate_keys_are_noted() -> None:
-    raw = parse_record("---\ntitle: a\npublishedDateTime: 2024-02-30T10:00:00Z\ntitle: b\n---\n",
-                       "dup.md")
+    raw = parse_record(
+        "---\ntitle: a\npublishedDateTime: 2024-02-30T10:00:00Z\ntitle: b\n---\n", "dup.md"
+    )
     assert raw.record == {"title": "b", "publishedDateTime": "2024-02-30T10:00:00Z"}
     assert raw.notes == ["title: duplicate key on line 4; the last value is used"]

@@ -7,11 +7,25 @@ from feeds.select import feeds_for, select
 from tests.helpers import SITE, make_item
 
 
-def item(id: str, day: int = 1, quality: int | None = 50, published: bool | None = True,
-         topics: tuple[str, ...] = ("AI",), source: str = "") -> Item:
-    return make_item(id, title=id, summary="", quality=quality, is_published=published,
-                     when=dt.datetime(2024, 1, day, tzinfo=dt.UTC), topics=topics,
-                     source=source or id, provider=None)
+def item(
+    id: str,
+    day: int = 1,
+    quality: int | None = 50,
+    published: bool | None = True,
+    topics: tuple[str, ...] = ("AI",),
+    source: str = "",
+) -> Item:
+    return make_item(
+        id,
+        title=id,
+        summary="",
+        quality=quality,
+        is_published=published,
+        when=dt.datetime(2024, 1, day, tzinfo=dt.UTC),
+        topics=topics,
+        source=source or id,
+        provider=None,
+    )
 
 
 def feed(**kw: object) -> FeedConfig:
@@ -23,8 +37,12 @@ def ids(selection) -> list[str]:
 
 
 def test_topics_match_any_case_insensitively() -> None:
-    items = [item("a", topics=("ai",)), item("b", topics=("Robots", "AI")),
-             item("c", topics=("Robots",)), item("d", topics=())]
+    items = [
+        item("a", topics=("ai",)),
+        item("b", topics=("Robots", "AI")),
+        item("c", topics=("Robots",)),
+        item("d", topics=()),
+    ]
     sel = select(items, feed(topics=("AI",)))
     assert ids(sel) == ["a", "b"]
     assert sel.dropped["off-topic"] == 2
@@ -50,9 +68,12 @@ def test_unpublished_only_when_asked() -> None:
 
 
 def test_duplicates_keep_best_quality_then_newest() -> None:
-    items = [item("u", day=1, quality=30, source="1.md"),
-             item("u", day=2, quality=60, source="2.md"),
-             item("u", day=3, quality=60, source="3.md"), item("v", day=1)]
+    items = [
+        item("u", day=1, quality=30, source="1.md"),
+        item("u", day=2, quality=60, source="2.md"),
+        item("u", day=3, quality=60, source="3.md"),
+        item("v", day=1),
+    ]
     sel = select(items, feed())
     assert [(i.id, i.source) for i in sel.items] == [("u", "3.md"), ("v", "v")]
     assert sel.dropped["duplicate"] == 2
@@ -67,9 +88,15 @@ def test_newest_first_stable_ties_and_limit() -> None:
 
 
 def test_auto_topics_add_a_feed_per_topic() -> None:
-    config = parse_config({"site": SITE, "auto_topics": True, "defaults": {"min_quality": 5},
-                           "feeds": [{"slug": "ai", "title": "Mine", "topics": ["AI"]}]},
-                          Path("/x/config.yaml"))
+    config = parse_config(
+        {
+            "site": SITE,
+            "auto_topics": True,
+            "defaults": {"min_quality": 5},
+            "feeds": [{"slug": "ai", "title": "Mine", "topics": ["AI"]}],
+        },
+        Path("/x/config.yaml"),
+    )
     items = [item("a", topics=("AI", "AI in Healthcare")), item("b", topics=("Machine Learning",))]
     feeds = feeds_for(config, items)
     assert [f.slug for f in feeds] == ["ai", "ai-in-healthcare", "machine-learning"]
@@ -84,15 +111,23 @@ def test_future_dated_items_wait_for_their_time() -> None:
     assert ids(sel) == ["soon"]  # within the one-day grace
     assert sel.dropped["future-dated"] == 1
     assert ids(select(items, feed(), dt.datetime(2024, 1, 19, 12, tzinfo=dt.UTC))) == [
-        "later", "soon"]
+        "later",
+        "soon",
+    ]
 
 
 def test_topic_index_gives_the_same_selection() -> None:
     from feeds.select import index_topics
 
-    items = [item(f"i{n}", day=1 + n % 9, quality=n * 7 % 100,
-                  topics=(("AI", "Robots", "Space")[n % 3], "ai" if n % 4 else "Misc"))
-             for n in range(60)] + [item("i3", day=9, quality=99, topics=("Space",))]
+    items = [
+        item(
+            f"i{n}",
+            day=1 + n % 9,
+            quality=n * 7 % 100,
+            topics=(("AI", "Robots", "Space")[n % 3], "ai" if n % 4 else "Misc"),
+        )
+        for n in range(60)
+    ] + [item("i3", day=9, quality=99, topics=("Space",))]
     topics = index_topics(items)
     for f in (feed(topics=("AI",)), feed(topics=("Space", "misc"), max_items=5), feed()):
         assert select(items, f, NOW9) == select(items, f, NOW9, topics)
