@@ -56,7 +56,8 @@ VERIFY = textwrap.dedent("""
     from pathlib import Path
     import feeds.seeds as seeds
     from feeds.fastyaml import load_front_matter
-    from feeds.pipeline import load_seed
+    from feeds.incremental import load_seed
+    from feeds.problems import SeedError
     null = os.open(os.devnull, os.O_WRONLY); os.dup2(null, 2)  # ryml prints on bad YAML
     total = fast = same = 0
     for seed in seeds.discover(Path(sys.argv[1])):
@@ -64,12 +65,9 @@ VERIFY = textwrap.dedent("""
         try:
             body = seeds.front_matter(seeds.decode(Path(seed.path).read_bytes(), ""), "")[0]
             fast += load_front_matter(body) is not None
-        except seeds.SeedError:
+        except SeedError:
             pass
-        seeds.FAST_YAML = True
-        a = load_seed(seed)
-        seeds.FAST_YAML = False
-        same += a == load_seed(seed)
+        same += load_seed(seed, fast=True) == load_seed(seed, fast=False)
     print(json.dumps({"total": total, "fast": fast, "same": same}))
 """)
 
@@ -77,10 +75,10 @@ TICKS = textwrap.dedent("""
     import json, statistics, sys, time
     from pathlib import Path
     from feeds.config import load_config
-    from feeds.daemon import Publisher
+    from feeds.daemon import Daemon
     config = load_config(Path(sys.argv[1]))
     victim, added = Path(sys.argv[2]), Path(sys.argv[3])
-    pub = Publisher(config)
+    pub = Daemon(Path(sys.argv[1]), config)
     pub.tick(); pub.tick()  # warm: the daemon's steady state
     def ms():
         r = pub.tick()
