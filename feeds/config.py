@@ -8,6 +8,7 @@ time every command pays. Paths in the file are relative to the config file.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import yaml
 from msgspec import Meta
 
 from feeds.errors import ConfigError
-from feeds.files import is_slug
+from feeds.files import FORMATS, RESERVED_SLUGS, is_slug
 from feeds.items import DEFAULT_LIMITS, MAX_RELATED, TextLimits
 from feeds.safeyaml import StrictLoader
 from feeds.text import clean_url
@@ -91,6 +92,14 @@ class FeedSettingsModel(_Model):
     missing_quality: Literal["keep", "drop"] | None = None
     content: Literal["full", "summary"] | None = None
     max_related: Annotated[int, Meta(ge=0, le=MAX_RELATED)] | None = None
+    formats: list[Literal[FORMATS]] | None = None  # type: ignore[valid-type]
+
+    def __post_init__(self) -> None:
+        if self.formats is not None:
+            if not self.formats:
+                raise _Invalid("formats", f"give at least one of {', '.join(FORMATS)}")
+            if len(set(self.formats)) != len(self.formats):
+                raise _Invalid("formats", f"a format is listed twice: {self.formats}")
 
 
 class TextModel(_Model):
@@ -107,12 +116,15 @@ class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys afte
     topics: list[str] | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not is_slug(self.slug):
             raise _Invalid(
                 "slug",
                 f"{self.slug!r} is not a file name inside output/: use "
                 "letters, digits, '.', '_' and '-', starting with a letter or digit",
             )
+        if self.slug.lower() in RESERVED_SLUGS:
+            raise _Invalid("slug", f"{self.slug!r} is reserved for a site page ({self.slug}.html)")
 
 
 class ConfigModel(_Model):
@@ -120,6 +132,7 @@ class ConfigModel(_Model):
     seeds: str = "seeds"
     output: str = "output"
     cache: str | None = ".feeds-cache"
+    templates: str | None = None
     schedule: ScheduleModel = ScheduleModel()
     defaults: FeedSettingsModel = FeedSettingsModel()
     text: TextModel = TextModel()
@@ -159,6 +172,7 @@ class FeedConfig:
     missing_quality: str = "keep"
     content: str = "full"
     max_related: int = 5
+    formats: tuple[str, ...] = FORMATS
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +182,23 @@ class Config:
     seeds: Path
     output: Path
     cache: Path | None
+    templates: Path | None  # a folder whose files replace the built-in page templates
     feeds: tuple[FeedConfig, ...]
     defaults: FeedConfig
     text: TextLimits
     auto_topics: bool
     interval_seconds: int | None  # None exactly when ``cron`` is set
     cron: str | None
+
+    @property
+    def poll_seconds(self) -> int:
+        """How often the feeds can change: the interval, or a cron schedule's shortest gap.
+
+        Readers are told to poll no more often than this (RSS ``ttl``, HTTP ``max-age``).
+        """
+        if self.interval_seconds is not None:
+            return self.interval_seconds
+        return cron_min_gap(self.cron or "")
 
 
 BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
@@ -185,6 +210,8 @@ def _merge(base: FeedConfig, override: FeedSettingsModel, **fields: Any) -> Feed
         for k in FeedSettingsModel.__struct_fields__
         if getattr(override, k) is not None
     }
+    if "formats" in values:  # in the order pages list them, whatever the config's order
+        values["formats"] = tuple(f for f in FORMATS if f in values["formats"])
     return FeedConfig(**{**{f: getattr(base, f) for f in base.__slots__}, **values, **fields})
 
 
@@ -331,6 +358,7 @@ def parse_config(data: Any, path: Path) -> Config:
         seeds=(base / model.seeds),
         output=(base / model.output),
         cache=(base / model.cache) if model.cache else None,
+        templates=(base / model.templates) if model.templates else None,
         feeds=feeds,
         defaults=defaults,
         text=TextLimits(model.text.max_title_length, model.text.max_summary_length),
@@ -359,4 +387,28 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
     if config.output.exists() and not config.output.is_dir():
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
+    if config.templates is not None and not config.templates.is_dir():
+        raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")
     return config
+
+
+def cron_min_gap(cron: str) -> int:
+    """The shortest gap, in seconds, between runs of a crontab schedule (UTC).
+
+    Counted over the first 50 runs after a fixed instant, so the answer (and every byte
+    that depends on it) never changes with the clock.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(cron, timezone=dt.UTC)
+    previous = None
+    now = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+    gaps = []
+    for _ in range(50):
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            break
+        if previous is not None:
+            gaps.append(int((fire - previous).total_seconds()))
+        previous, now = fire, fire + dt.timedelta(microseconds=1)
+    return max(60, min(gaps, default=DEFAULT_INTERVAL))

@@ -1,7 +1,8 @@
 """What a feed's files are called: slug <-> file names, in one place.
 
 A slug is a file name stem inside the output folder, so it may not name a folder or leave
-it; every module that turns slugs into names (render, publish, the manifest) asks here.
+it; every module that turns slugs into names (render, publish, the manifest) asks here. Each
+feed gets one file per format; the site gets an index, an OPML list and a 404 page.
 """
 
 from __future__ import annotations
@@ -9,7 +10,20 @@ from __future__ import annotations
 import re
 
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-FORMATS = ("atom", "rss")  # each is also its file's extension
+# Every format a feed can have, in the order pages list them; each is its file's extension.
+FORMATS = ("atom", "rss", "json", "html")
+SYNDICATION = ("atom", "rss", "json")  # the formats a feed reader subscribes to
+INDEX, OPML, NOT_FOUND = "index.html", "feeds.opml", "404.html"
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+    "html": "text/html",
+    "opml": "text/x-opml",
+}
+SITE_FILES = (INDEX, OPML, NOT_FOUND)
+# A feed with one of these slugs would overwrite a site page with its own.
+RESERVED_SLUGS = frozenset(name.rpartition(".")[0] for name in SITE_FILES if name.endswith(".html"))
 
 
 def is_slug(text: str) -> bool:
@@ -20,12 +34,19 @@ def file_name(slug: str, fmt: str) -> str:
     return f"{slug}.{fmt}"
 
 
-def feed_files(slug: str) -> tuple[str, ...]:
+def feed_files(slug: str, formats: tuple[str, ...] = FORMATS) -> tuple[str, ...]:
     """The names of one feed's files, one per format."""
-    return tuple(file_name(slug, fmt) for fmt in FORMATS)
+    return tuple(file_name(slug, fmt) for fmt in formats)
 
 
 def slug_of(name: str) -> str | None:
     """The slug a feed file name belongs to, or None if the name is no feed file of ours."""
     stem, dot, fmt = name.rpartition(".")
-    return stem if dot and fmt in FORMATS and is_slug(stem) else None
+    if not dot or fmt not in FORMATS or stem in RESERVED_SLUGS:
+        return None
+    return stem if is_slug(stem) else None
+
+
+def is_ours(name: str) -> bool:
+    """Whether a name in the output folder is one feeds may write (and so delete)."""
+    return name in SITE_FILES or slug_of(name) is not None

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeds.files import slug_of
+from feeds.files import is_ours, slug_of
 
 MANIFEST = ".feeds-manifest.json"
 TMP_SUFFIX = ".feeds-tmp"
@@ -76,7 +76,7 @@ def read_manifest(output: Path) -> Manifest:
     try:
         data = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
         # Only feed file names are ever deleted (besides our own temporaries).
-        files = {n for n in data.get("files", []) if isinstance(n, str) and slug_of(n)}
+        files = {n for n in data.get("files", []) if isinstance(n, str) and is_ours(n)}
         digests = {
             k: v
             for k, v in data.get("feeds", {}).items()

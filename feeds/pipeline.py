@@ -21,14 +21,16 @@ from urllib.parse import urlsplit
 from feeds.cache import ParseCache
 from feeds.config import Config
 from feeds.errors import SeedsUnavailable
-from feeds.files import feed_files
+from feeds.files import feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
 from feeds.lock import OutputLock
 from feeds.output import Manifest, WriteResult, publish, read_manifest
+from feeds.pages import FeedSummary, render_site
 from feeds.problems import Problem, Severity
 from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
+from feeds.site import RenderSettings, feed_updated
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
 
@@ -43,9 +45,11 @@ class Built:
 
 @dataclass(slots=True)
 class Build:
-    """Every feed of one run, in config order, and when a held-back item comes due."""
+    """Every feed of one run, in config order, the site's own files (index, OPML, 404), and
+    when a held-back item comes due."""
 
     feeds: list[Built]
+    site_files: Mapping[str, bytes] = field(default_factory=dict)
     next_release: dt.datetime | None = None
     rerendered: int = 0  # feeds rendered anew (not kept from the last build or from disk)
 
@@ -59,7 +63,17 @@ class Build:
 
     def files(self) -> dict[str, bytes]:
         """Every rendered file (reused feeds have none: theirs are on disk already)."""
-        return {name: data for b in self.feeds for name, data in b.rendered.files.items()}
+        files = {name: data for b in self.feeds for name, data in b.rendered.files.items()}
+        return {**files, **self.site_files}
+
+    def names(self) -> set[str]:
+        """Every file this build publishes, rendered now or kept."""
+        feeds = {
+            n
+            for b in self.feeds
+            for n in feed_files(b.selection.feed.slug, b.selection.feed.formats)
+        }
+        return feeds | set(self.site_files)
 
 
 def build(
@@ -67,6 +81,7 @@ def build(
     items: Sequence[Item],
     now: dt.datetime | None = None,
     *,
+    settings: RenderSettings | None = None,
     on_disk: Mapping[str, str] | None = None,
     last: Mapping[str, Built] | None = None,
     touched: Collection[str] | None = None,
@@ -82,6 +97,7 @@ def build(
     unknown), so a topic feed none of them belongs to is not even selected again.
     """
     now = now or dt.datetime.now(dt.UTC)
+    settings = settings or RenderSettings.of(config)
     on_disk = on_disk or {}
     last = last or {}
     topics = index_topics(items)
@@ -104,12 +120,23 @@ def build(
         if same and old.selection.items == selection.items:  # type: ignore[union-attr]
             feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
         else:
-            rendered = render(config.site, feed, selection.items, on_disk.get(feed.slug))
+            rendered = render(settings, feed, selection.items, on_disk.get(feed.slug))
             feeds.append(Built(selection, rendered))
             rerendered += not rendered.reused
+    summaries = [
+        FeedSummary(
+            s.feed, settings.links(s.feed), len(s.items), feed_updated(s.items) if s.items else None
+        )
+        for s in (b.selection for b in feeds)
+    ]
     horizon = now + FUTURE_GRACE
     future = [i.published for i in items if i.published > horizon]
-    return Build(feeds, min(future) - FUTURE_GRACE if future else None, rerendered)
+    return Build(
+        feeds,
+        render_site(settings, summaries),
+        min(future) - FUTURE_GRACE if future else None,
+        rerendered,
+    )
 
 
 @dataclass(slots=True)
@@ -198,11 +225,8 @@ def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> s
 
 def current_digests(output: Path, manifest: Manifest) -> dict[str, str]:
     """Digests of the feeds on disk whose files are all still there."""
-    return {
-        slug: d
-        for slug, d in manifest.digests.items()
-        if all((output / name).is_file() for name in feed_files(slug))
-    }
+    missing = {slug_of(name) for name in manifest.files if not (output / name).is_file()}
+    return {slug: d for slug, d in manifest.digests.items() if slug not in missing}
 
 
 class Pipeline:
@@ -234,6 +258,7 @@ class Pipeline:
             config.text,
             fast_yaml_enabled() if fast_yaml is None else fast_yaml,
         )
+        self.settings = RenderSettings.of(config)
         self.parse_cache: ParseCache | None = None
         self.cache_dirty = False
         self.save_cache_every = save_cache_every
@@ -303,6 +328,7 @@ class Pipeline:
             config,
             self.index.items(),
             now,
+            settings=self.settings,
             on_disk=on_disk,
             last=self.last,
             touched=touched if trusted and not released else None,
@@ -322,7 +348,7 @@ class Pipeline:
         self.published = None  # until publish succeeds: a failed run is retried in full
         report.written = publish_build(config.output, result, manifest, current)
         self.last = {b.rendered.slug: b for b in result.feeds}
-        self.published = {n for b in result.feeds for n in feed_files(b.rendered.slug)}
+        self.published = result.names()
         self.next_release = result.next_release
 
 
@@ -332,20 +358,16 @@ def publish_build(
     """Publish a build; reused feeds, and those whose slugs are ``on_disk`` (known to be
     current there), are kept as they are."""
     current = set(on_disk)
-    keep_feed = [r.reused or r.slug in current for r in result.rendered]
-    keep = [
-        name
-        for r, k in zip(result.rendered, keep_feed, strict=True)
-        if k
-        for name in feed_files(r.slug)
-    ]
-    files = {
-        name: data
-        for r, k in zip(result.rendered, keep_feed, strict=True)
-        if not k
-        for name, data in r.files.items()
-    }
-    return publish(output, files, {r.slug: r.digest for r in result.rendered}, keep, manifest)
+    keep: list[str] = []
+    files: dict[str, bytes] = dict(result.site_files)  # cheap to render: compared each time
+    for b in result.feeds:
+        feed, rendered = b.selection.feed, b.rendered
+        if rendered.reused or rendered.slug in current:
+            keep.extend(feed_files(feed.slug, feed.formats))
+        else:
+            files.update(rendered.files)
+    digests = {r.slug: r.digest for r in result.rendered}
+    return publish(output, files, digests, keep, manifest)
 
 
 def generate(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
 from feeds.config import Config, FeedConfig
+from feeds.files import RESERVED_SLUGS
 from feeds.items import Item
 
 # Drop reasons, in the order the filters apply.
@@ -116,7 +117,7 @@ def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
     """
     if not config.auto_topics:
         return config.feeds
-    taken = {f.slug.lower() for f in config.feeds}
+    taken = {f.slug.lower() for f in config.feeds} | RESERVED_SLUGS
     auto: dict[str, FeedConfig] = {}
     # Sorted by (casefold, spelling): "AI" and "ai" give one feed, titled the same every run.
     for topic in sorted(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ from feeds.output import TMP_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_SEEDS = REPO / "seeds"
-VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", REPO.parent / "shared/tools/w3c-validate"))
+TOOLS = Path(os.environ.get("FEEDS_TOOLS", REPO.parent / "shared/tools"))
+VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", TOOLS / "w3c-validate"))
 BASE_URL = "https://example.org/feeds/"
 
 SITE = {
@@ -90,6 +92,59 @@ def parse_feed(data: bytes) -> feedparser.FeedParserDict:
     parsed = feedparser.parse(data)
     assert not parsed.bozo, f"feedparser bozo: {parsed.get('bozo_exception')!r}"
     return parsed
+
+
+def _judge(tool: str, paths: list[Path], what: str) -> str:
+    """Run one of ../shared/tools' judges on files; fail on any error it reports."""
+    exe = TOOLS / tool
+    if not exe.exists():
+        pytest.skip(f"{tool} not found at {exe} (../shared/tools is absent)")
+    if tool == "html-validate" and shutil.which("java") is None:
+        pytest.skip("html-validate needs Java, which is not installed")
+    assert paths, f"no files for {tool}"
+    proc = subprocess.run(
+        [sys.executable, str(exe), *map(str, paths)], capture_output=True, text=True, timeout=600
+    )
+    problems = [ln for ln in proc.stdout.splitlines() if ln.startswith("ERROR")]
+    assert proc.returncode == 0, f"{what} errors:\n" + "\n".join(
+        problems or [proc.stdout, proc.stderr]
+    )
+    return proc.stdout
+
+
+def html_validate(paths: list[Path]) -> str:
+    """The Nu HTML checker (the W3C's HTML validator): 0 errors or the test fails."""
+    return _judge("html-validate", paths, "Nu HTML checker")
+
+
+def jsonfeed_validate(paths: list[Path]) -> str:
+    """JSON Feed 1.1 schema validation: 0 errors or the test fails."""
+    return _judge("jsonfeed-validate", paths, "JSON Feed schema")
+
+
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "poster", "background"}
+
+
+def executable_markup(html_text: str) -> list[str]:
+    """Everything in an HTML document or fragment a browser could run: script-like elements,
+    event-handler attributes, and script URLs (control characters and case ignored)."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(html_text) if html_text.strip() else None
+    found = []
+    for el in tree.iter() if tree is not None else ():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag.lower() in ("script", "iframe", "object", "embed", "base", "form", "frame"):
+            found.append(f"<{el.tag}>")
+        for name, value in el.attrib.items():
+            if name.lower().startswith("on"):
+                found.append(f"<{el.tag} {name}>")
+            cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
+            if name.lower() in URL_ATTRIBUTES and cleaned.startswith(BAD_SCHEMES):
+                found.append(f"<{el.tag} {name}={value!r}>")
+    return found
 
 
 def w3c_validate(paths: list[Path]) -> str:

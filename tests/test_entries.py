@@ -43,7 +43,7 @@ def test_shipped_entries_carry_image_outlet_and_related(shipped: Path) -> None:
         assert entry.media_thumbnail == [{"url": image, "height": "400", "width": "690"}]
         assert entry.media_content[0]["medium"] == "image"
         assert entry.author == "Analytics"  # Atom author/name; RSS dc:creator
-        assert [t.scheme for t in entry.tags] == ["https://example.org/feeds/topics/"] * 2
+        assert [t.scheme for t in entry.tags] == ["https://example.org/feeds/"] * 2
     related = [ln.href for ln in _entry(atom, SEED_003).links if ln.rel == "related"]
     assert related == [
         "https://www.technologynetworks.com/tn/news/machine-learning-predicts-lung-cancer-"

@@ -25,16 +25,10 @@ def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> No
     report = generate(config)
     out = config.output
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert names == [
-        "ai-in-healthcare.atom",
-        "ai-in-healthcare.rss",
-        "ai.atom",
-        "ai.rss",
-        "machine-learning.atom",
-        "machine-learning.rss",
-        "review.atom",
-        "review.rss",
-    ]
+    feeds = ["ai", "machine-learning", "ai-in-healthcare", "review"]
+    formats = ["atom", "rss", "json", "html"]
+    site = ["index.html", "feeds.opml", "404.html"]
+    assert names == sorted([f"{s}.{f}" for s in feeds for f in formats] + site)
     # All shipped seeds are unpublished: public feeds are empty, the review queue has all five.
     for slug in ("ai", "machine-learning", "ai-in-healthcare"):
         for ext in ("atom", "rss"):
@@ -109,7 +103,8 @@ def test_removed_feed_loses_its_files(project: Project) -> None:
     assert (project.output / "old.atom").exists()
     project.configure([{"slug": "ai", "title": "AI"}])
     report = generate(load_config(project.config_path))
-    assert report.written is not None and report.written.removed == ["old.atom", "old.rss"]
+    assert report.written is not None
+    assert report.written.removed == ["old.atom", "old.html", "old.json", "old.rss"]
     assert sorted(project.feed_files()) == ["ai.atom", "ai.rss"]
 
 

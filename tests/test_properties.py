@@ -13,6 +13,7 @@ from feeds.config import parse_config
 from feeds.items import normalize
 from feeds.pipeline import build
 from feeds.problems import SeedError
+from feeds.site import RenderSettings
 from tests.helpers import SITE, parse_feed, w3c_validate
 
 CONFIG = parse_config(
@@ -31,6 +32,7 @@ CONFIG = parse_config(
     },
     Path("/x/config.yaml"),
 )
+SETTINGS = RenderSettings.of(CONFIG)
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 anything = st.text()  # every code point, surrogates and controls included
@@ -113,7 +115,9 @@ def test_any_records_give_valid_feeds(tmp_path: Path) -> None:
             except SeedError as exc:
                 assert "\n" not in str(exc) and exc.reason
         n = next(counter)
-        for name, data in build(CONFIG, items, NOW).files().items():
+        for name, data in build(CONFIG, items, NOW, settings=SETTINGS).files().items():
+            if not name.endswith((".atom", ".rss")):
+                continue
             parsed = parse_feed(data)
             if name.startswith("full"):
                 kept = {

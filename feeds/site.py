@@ -1,0 +1,95 @@
+"""What every renderer shares: the site's settings, its templates, and where each feed's files
+and pages live.
+
+Built once per config (:meth:`RenderSettings.of` reads the templates, the only I/O), so the
+renderers themselves stay pure functions of their inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from feeds import __version__
+from feeds.config import Config, FeedConfig, Site
+from feeds.files import INDEX, SYNDICATION, file_name
+from feeds.items import Item
+
+# An empty feed has no newest entry; a fixed instant keeps its bytes stable (never "now").
+# Validators flag dates before 1990 as implausible, hence not the Unix epoch.
+EMPTY_FEED_UPDATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+TEMPLATE_SUFFIXES = (".html", ".opml")
+
+
+def feed_updated(items: tuple[Item, ...]) -> dt.datetime:
+    """A feed's own update time: its newest entry's (never the clock)."""
+    return max((i.updated for i in items), default=EMPTY_FEED_UPDATED)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLinks:
+    """A feed's absolute URLs: the human view (its page, or the index without one) and each
+    of its files by format."""
+
+    page: str
+    files: dict[str, str]
+
+
+def builtin_templates() -> dict[str, str]:
+    folder = resources.files("feeds") / "templates"
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in folder.iterdir()
+        if p.name.endswith(TEMPLATE_SUFFIXES)
+    }
+
+
+def load_templates(folder: Path | None) -> dict[str, str]:
+    """The built-in templates, each replaced by a file of the same name in ``folder``."""
+    templates = builtin_templates()
+    if folder is not None:
+        for path in sorted(folder.iterdir()):
+            if path.name.endswith(TEMPLATE_SUFFIXES) and path.is_file():
+                templates[path.name] = path.read_text(encoding="utf-8")
+    return templates
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything besides a feed's own settings and items that shapes its bytes."""
+
+    site: Site
+    poll_seconds: int
+    templates: Mapping[str, str] = field(default_factory=builtin_templates, repr=False)
+    has_opml: bool = True  # whether pages may link the OPML list (some feed has a feed file)
+
+    @classmethod
+    def of(cls, config: Config) -> RenderSettings:
+        feeds = [*config.feeds, *([config.defaults] if config.auto_topics else [])]
+        has_opml = any(fmt in SYNDICATION for feed in feeds for fmt in feed.formats)
+        return cls(config.site, config.poll_seconds, load_templates(config.templates), has_opml)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of these settings and of the renderer itself, so that a change to any of
+        them renders every feed again."""
+        h = hashlib.sha256(
+            f"{__version__}\0{self.site!r}\0{self.poll_seconds}\0{self.has_opml}".encode()
+        )
+        for name in sorted(self.templates):
+            h.update(f"\0{name}\0{self.templates[name]}".encode())
+        return h.hexdigest()
+
+    def links(self, feed: FeedConfig) -> FeedLinks:
+        base = self.site.url
+        page = base + file_name(feed.slug, "html") if "html" in feed.formats else base
+        return FeedLinks(page, {fmt: base + file_name(feed.slug, fmt) for fmt in feed.formats})
+
+    @property
+    def index_url(self) -> str:
+        return self.site.url + INDEX
