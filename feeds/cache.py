@@ -21,8 +21,8 @@ import yaml
 
 from feeds.incremental import Entry, SeedIndex
 from feeds.items import Item, TextLimits
-from feeds.output import clean_temporaries, write_atomic
 from feeds.problems import Problem
+from feeds.store import clean_temporaries, write_atomic
 
 FORMAT = 1
 MAGIC = b"feeds-parse-cache\n"

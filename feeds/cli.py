@@ -78,6 +78,8 @@ def _summary(report: Report) -> None:
         )
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
+    for notice in report.notices:
+        click.echo(f"note: {notice}", err=True)
     for problem in report.problems:
         click.echo(problem.line_text(), err=True)
 

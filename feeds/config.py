@@ -60,18 +60,23 @@ class SiteModel(_Model):
             raise _Invalid("url", f"expected an absolute http(s) URL, got {self.url!r}")
 
 
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a duration like 30s, 15m, 1h or 1d (None: not one)."""
+    match = INTERVAL_RE.match(text)
+    if not match or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+
+
 class ScheduleModel(_Model):
     interval: str | None = None
     cron: str | None = None
 
     def __post_init__(self) -> None:
-        if self.interval is not None:
-            match = INTERVAL_RE.match(self.interval)
-            if not match or int(match.group(1)) == 0:
-                raise _Invalid(
-                    "interval",
-                    f"expected a duration like 30s, 15m, 1h or 1d, got {self.interval!r}",
-                )
+        if self.interval is not None and duration_seconds(self.interval) is None:
+            raise _Invalid(
+                "interval", f"expected a duration like 30s, 15m, 1h or 1d, got {self.interval!r}"
+            )
         if self.cron is not None:
             from apscheduler.triggers.cron import CronTrigger
 
@@ -131,7 +136,9 @@ class ConfigModel(_Model):
     site: SiteModel
     seeds: str = "seeds"
     output: str = "output"
-    cache: str | None = ".feeds-cache"
+    state: str = ".feeds"
+    cache: str | msgspec.UnsetType | None = msgspec.UNSET
+    max_age: str | None = None
     templates: str | None = None
     schedule: ScheduleModel = ScheduleModel()
     defaults: FeedSettingsModel = FeedSettingsModel()
@@ -140,6 +147,10 @@ class ConfigModel(_Model):
     auto_topics: bool = False
 
     def __post_init__(self) -> None:
+        if self.max_age is not None and duration_seconds(self.max_age) is None:
+            raise _Invalid(
+                "max_age", f"expected a duration like 30s, 15m, 1h or 1d, got {self.max_age!r}"
+            )
         seen: set[str] = set()
         for i, feed in enumerate(self.feeds):
             if feed.slug.lower() in seen:
@@ -181,6 +192,7 @@ class Config:
     site: Site
     seeds: Path
     output: Path
+    state: Path  # the lock, the manifest and the parse cache: never published
     cache: Path | None
     templates: Path | None  # a folder whose files replace the built-in page templates
     feeds: tuple[FeedConfig, ...]
@@ -189,6 +201,7 @@ class Config:
     auto_topics: bool
     interval_seconds: int | None  # None exactly when ``cron`` is set
     cron: str | None
+    max_age_seconds: int | None = None  # None: the schedule's poll interval
 
     @property
     def poll_seconds(self) -> int:
@@ -199,6 +212,11 @@ class Config:
         if self.interval_seconds is not None:
             return self.interval_seconds
         return cron_min_gap(self.cron or "")
+
+    @property
+    def max_age(self) -> int:
+        """How long a served file may be cached (HTTP ``Cache-Control: max-age``)."""
+        return self.max_age_seconds if self.max_age_seconds is not None else self.poll_seconds
 
 
 BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
@@ -339,9 +357,7 @@ def parse_config(data: Any, path: Path) -> Config:
     )
     interval = None
     if model.schedule.interval:
-        match = INTERVAL_RE.match(model.schedule.interval)
-        assert match
-        interval = int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+        interval = duration_seconds(model.schedule.interval)
     elif not model.schedule.cron:
         interval = DEFAULT_INTERVAL
     site = model.site
@@ -357,7 +373,13 @@ def parse_config(data: Any, path: Path) -> Config:
         ),
         seeds=(base / model.seeds),
         output=(base / model.output),
-        cache=(base / model.cache) if model.cache else None,
+        state=base / model.state,
+        cache=(base / model.state / "cache")
+        if model.cache is msgspec.UNSET
+        else (base / model.cache)
+        if model.cache
+        else None,
+        max_age_seconds=duration_seconds(model.max_age) if model.max_age else None,
         templates=(base / model.templates) if model.templates else None,
         feeds=feeds,
         defaults=defaults,
@@ -387,6 +409,12 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
     if config.output.exists() and not config.output.is_dir():
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
+    state, output = config.state.resolve(), config.output.resolve()
+    if state == output or state.is_relative_to(output) or output.is_relative_to(state):
+        raise ConfigError(
+            f"{path}: state: {str(config.state)!r} and output: {str(config.output)!r} must be "
+            "separate folders (the output is served; the state must not be)"
+        )
     if config.templates is not None and not config.templates.is_dir():
         raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")
     return config

@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError
 from feeds.incremental import Cancelled
-from feeds.lock import OutputLock
+from feeds.lock import WriterLock
 from feeds.pipeline import Pipeline, Report
 
 log = logging.getLogger("feeds")
@@ -83,6 +83,8 @@ class Daemon:
         report = self.pipeline.run(now)
         for problem in report.stats.problems:
             log.warning("%s", problem.line_text())
+        for notice in report.notices:
+            log.warning("%s", notice)
         # The index is long-lived and acyclic: keep the cyclic GC from rescanning it every tick.
         gc.freeze()
         return report
@@ -95,20 +97,23 @@ class Daemon:
         except Exception as exc:  # a failed tick must never stop the daemon
             log.error("tick failed, feeds left as they were: %s: %s", type(exc).__name__, exc)
 
-    def _reload(self, scheduler: BackgroundScheduler, lock: OutputLock) -> OutputLock:
+    def _reload(self, scheduler: BackgroundScheduler, lock: WriterLock) -> WriterLock:
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config reload failed, keeping the running config: %s", exc)
             return lock
         old = self.config
-        if new.output.resolve() != old.output.resolve():
+        if (new.output.resolve(), new.state.resolve()) != (
+            old.output.resolve(),
+            old.state.resolve(),
+        ):
             try:
-                new_lock = OutputLock(new.output).acquire()
+                lock.release()  # the new lock may share a folder with the old one
+                new_lock = WriterLock(new.state, new.output).acquire()
             except (FeedsError, OSError) as exc:
                 log.error("config reload refused, keeping the running config: %s", exc)
-                return lock
-            lock.release()
+                return lock.acquire()
             lock = new_lock
         self._pending = new
         if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
@@ -122,7 +127,7 @@ class Daemon:
 
     def run(self) -> int:
         config = self.config
-        lock = OutputLock(config.output).acquire()  # OutputBusy propagates to the CLI
+        lock = WriterLock(config.state, config.output).acquire()  # OutputBusy: to the CLI
         wake = threading.Event()
         events = {
             signal.SIGTERM: self.stop_requested,

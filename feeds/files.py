@@ -14,6 +14,8 @@ SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 FORMATS = ("atom", "rss", "json", "html")
 SYNDICATION = ("atom", "rss", "json")  # the formats a feed reader subscribes to
 INDEX, OPML, NOT_FOUND = "index.html", "feeds.opml", "404.html"
+# Media types by extension, fixed rather than from /etc/mime.types (which maps .rss to
+# application/x-rss+xml on Debian and knows no .opml); every file we write is UTF-8.
 MEDIA_TYPES = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",
@@ -21,6 +23,7 @@ MEDIA_TYPES = {
     "html": "text/html",
     "opml": "text/x-opml",
 }
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 SITE_FILES = (INDEX, OPML, NOT_FOUND)
 # A feed with one of these slugs would overwrite a site page with its own.
 RESERVED_SLUGS = frozenset(name.rpartition(".")[0] for name in SITE_FILES if name.endswith(".html"))
@@ -50,3 +53,10 @@ def slug_of(name: str) -> str | None:
 def is_ours(name: str) -> bool:
     """Whether a name in the output folder is one feeds may write (and so delete)."""
     return name in SITE_FILES or slug_of(name) is not None
+
+
+def content_type(name: str) -> str:
+    """The Content-Type to serve a file under (by its extension, case-insensitively)."""
+    _, dot, ext = name.rpartition(".")
+    media = MEDIA_TYPES.get(ext.lower()) if dot else None
+    return f"{media}; charset=utf-8" if media else DEFAULT_CONTENT_TYPE

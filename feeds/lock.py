@@ -1,8 +1,10 @@
-"""One writer per output folder: an advisory lock file holding the writer's pid.
+"""One writer per state folder and per output: advisory locks that die with their holder.
 
-The lock is an ``flock`` on ``output/.feeds.lock``: the kernel drops it when its holder dies,
+The writer takes an ``flock`` on ``<state>/lock`` (which holds its pid, for the message a
+second writer prints) and one on the output folder itself, so two configs with different
+state folders still cannot write one output. The kernel drops both when the holder dies,
 so a lock left by a crashed or killed process is simply taken over (and a recycled pid can
-never keep it alive). The pid inside only serves the message a second writer prints.
+never keep it alive). Neither lock puts a file into the output.
 """
 
 from __future__ import annotations
@@ -15,41 +17,63 @@ from types import TracebackType
 
 from feeds.errors import OutputBusy
 
-__all__ = ["LOCK_NAME", "OutputBusy", "OutputLock"]
+__all__ = ["LOCK_NAME", "OutputBusy", "WriterLock"]
 
-LOCK_NAME = ".feeds.lock"
+LOCK_NAME = "lock"
 
 
-class OutputLock:
-    def __init__(self, output: Path) -> None:
-        self.path = output / LOCK_NAME
-        self._fd: int | None = None
+def _flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
-    def acquire(self) -> OutputLock:
+
+class WriterLock:
+    """The lock a writer holds on its state folder and (when local) its output folder."""
+
+    def __init__(self, state: Path, output: Path | None = None) -> None:
+        self.path = state / LOCK_NAME
+        self.output = output
+        self._fds: list[int] = []
+
+    def acquire(self) -> WriterLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _flock(fd):
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
+            where = self.output if self.output is not None else self.path.parent
             raise OutputBusy(
-                f"{self.path.parent} is in use by another feeds process "
-                f"(pid {holder}); stop it or use another output folder"
-            ) from None
+                f"{where} is in use by another feeds process (pid {holder}); "
+                "stop it or use another output folder"
+            )
+        self._fds.append(fd)
+        if self.output is not None:
+            self.output.mkdir(parents=True, exist_ok=True)
+            out = os.open(self.output, os.O_RDONLY | os.O_DIRECTORY)
+            if not _flock(out):
+                os.close(out)
+                self.release()
+                raise OutputBusy(
+                    f"{self.output} is in use by another feeds process (one with another "
+                    "state folder); stop it or use another output folder"
+                )
+            self._fds.append(out)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
         return self
 
     def release(self) -> None:
-        if self._fd is not None:
+        for fd in reversed(self._fds):
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
+                if fd == self._fds[0]:
+                    os.ftruncate(fd, 0)
+            os.close(fd)  # closing drops the flock
+        self._fds.clear()
 
-    def __enter__(self) -> OutputLock:
+    def __enter__(self) -> WriterLock:
         return self.acquire()
 
     def __exit__(

@@ -24,13 +24,14 @@ from feeds.errors import SeedsUnavailable
 from feeds.files import feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
-from feeds.lock import OutputLock
-from feeds.output import Manifest, WriteResult, publish, read_manifest
+from feeds.lock import WriterLock
 from feeds.pages import FeedSummary, render_site
 from feeds.problems import Problem, Severity
+from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
 from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
+from feeds.store import LocalStore, Store
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
 
@@ -147,6 +148,7 @@ class Report:
     build: Build | None = None  # None: nothing changed, so nothing was built
     written: WriteResult | None = None
     ms: float = 0.0
+    notices: list[str] = field(default_factory=list)  # run-level messages (not about a seed)
     _index: SeedIndex | None = field(default=None, repr=False)
 
     @property
@@ -223,12 +225,6 @@ def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> s
     return touched
 
 
-def current_digests(output: Path, manifest: Manifest) -> dict[str, str]:
-    """Digests of the feeds on disk whose files are all still there."""
-    missing = {slug_of(name) for name in manifest.files if not (output / name).is_file()}
-    return {slug: d for slug, d in manifest.digests.items() if slug not in missing}
-
-
 class Pipeline:
     """One config's pipeline and what it keeps between runs: the seed index (and its parse
     cache), the last build, and which files the last publish left on disk.
@@ -269,9 +265,12 @@ class Pipeline:
                 self.cache_saved_at = time.monotonic()
             else:
                 self.cache_dirty = True  # no usable cache: write one after this run
+        self.store: Store = LocalStore(config.output)
+        self.manifest: Manifest | None = None  # as the last publish left it
         self.last: dict[str, Built] = {}  # slug -> as last published
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None
+        self.notices: list[str] = []  # run-level messages, said once
 
     def run(self, now: dt.datetime | None = None, *, write: bool = True) -> Report:
         """Refresh the seeds, build what changed and (with ``write``) publish it.
@@ -288,6 +287,8 @@ class Pipeline:
         self.cache_dirty |= stats.any_change
         report = Report(stats, _index=self.index)
         now = now or dt.datetime.now(dt.UTC)
+        if write and self.manifest is None:
+            self.manifest = self._read_manifest()
         if not write or self._needs_build(stats.any_change, now):
             self._build(report, now, write, touched_topics(before, self.index.entries))
         if (
@@ -296,8 +297,22 @@ class Pipeline:
             and time.monotonic() - self.cache_saved_at >= self.save_cache_every
         ):
             self.save_cache()
+        report.notices, self.notices = self.notices, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
+
+    def _read_manifest(self) -> Manifest:
+        """The manifest of this output, after moving an older version's dotfiles out of a
+        local output folder (once, with a notice)."""
+        config, store = self.config, self.store
+        if isinstance(store, LocalStore):
+            moved = migrate_dotfiles(config.output, config.state, store.location)
+            if moved:
+                self.notices.append(
+                    f"moved {', '.join(moved)} out of {config.output} (the output now holds "
+                    f"only files meant to be served; state lives in {config.state})"
+                )
+        return Manifest.read(config.state, store.location)
 
     def save_cache(self) -> None:
         if self.cache_dirty and self.parse_cache is not None:
@@ -310,17 +325,22 @@ class Pipeline:
             return True
         if self.next_release is not None and now >= self.next_release:
             return True  # a future-dated item's time has come
-        # Someone deleted a published file: put it back.
-        return not all((self.config.output / name).exists() for name in self.published)
+        # Someone deleted or changed a published file: put it back. (An object store is not
+        # listed on every idle tick; its next run with changes verifies every object.)
+        if self.store.remote or self.manifest is None:
+            return False
+        return bool(damaged(self.store, self.manifest, self.published))
 
     def _build(self, report: Report, now: dt.datetime, write: bool, touched: set[str]) -> None:
         config = self.config
         trusted = self.published is not None  # the last build is what is on disk
         released = self.next_release is not None and now >= self.next_release
-        manifest = read_manifest(config.output) if write else Manifest()
-        # A pipeline's first run reuses feeds whose files on disk came from the same inputs.
+        manifest = (self.manifest or Manifest()) if write else Manifest()
+        # Feeds with a file missing or changed since it was written are rendered again.
+        broken = {slug_of(name) for name in damaged(self.store, manifest)} if write else set()
+        # A pipeline's first run reuses feeds whose files came from the same inputs.
         on_disk = (
-            current_digests(config.output, manifest)
+            {s: d for s, d in manifest.digests.items() if s not in broken}
             if write and self.use_cache and not trusted
             else {}
         )
@@ -344,16 +364,25 @@ class Pipeline:
             if trusted
             and self.last.get(b.rendered.slug) is not None
             and self.last[b.rendered.slug].rendered is b.rendered
-        }
+        } - broken
         self.published = None  # until publish succeeds: a failed run is retried in full
-        report.written = publish_build(config.output, result, manifest, current)
+        self.manifest = None  # re-read after a failure: the failed publish saved its progress
+        report.written = publish_build(
+            self.store, config.state, result, manifest, current, config.max_age
+        )
+        self.manifest = report.written.manifest
         self.last = {b.rendered.slug: b for b in result.feeds}
         self.published = result.names()
         self.next_release = result.next_release
 
 
 def publish_build(
-    output: Path, result: Build, manifest: Manifest, on_disk: Iterable[str] = ()
+    store: Store,
+    state: Path,
+    result: Build,
+    manifest: Manifest,
+    on_disk: Iterable[str] = (),
+    max_age: int = 900,
 ) -> WriteResult:
     """Publish a build; reused feeds, and those whose slugs are ``on_disk`` (known to be
     current there), are kept as they are."""
@@ -367,7 +396,7 @@ def publish_build(
         else:
             files.update(rendered.files)
     digests = {r.slug: r.digest for r in result.rendered}
-    return publish(output, files, digests, keep, manifest)
+    return publish(store, state, files, digests, keep, manifest, max_age)
 
 
 def generate(
@@ -381,10 +410,10 @@ def generate(
 ) -> Report:
     """Run the whole pipeline once; with ``write=False`` no file changes.
 
-    Writing takes the output folder's lock first (OutputBusy if a daemon holds it). The parse
+    Writing takes the writer's lock first (OutputBusy if a daemon holds it). The parse
     cache (``config.cache``) is read and updated unless ``use_cache`` is false.
     """
-    with OutputLock(config.output) if write else contextlib.nullcontext():
+    with WriterLock(config.state, config.output) if write else contextlib.nullcontext():
         return Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress).run(
             now, write=write
         )

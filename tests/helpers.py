@@ -16,8 +16,7 @@ import pytest
 import yaml
 
 from feeds.items import Item, Provider
-from feeds.lock import LOCK_NAME
-from feeds.output import TMP_SUFFIX
+from feeds.store import TMP_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_SEEDS = REPO / "seeds"
@@ -165,12 +164,12 @@ def w3c_validate(paths: list[Path]) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every published file's bytes and mtime (not the writer's lock file, which is runtime
-    state, nor a writer's temporary files, which come and go)."""
+    """Every published file's bytes and mtime (not a writer's temporary files, which come and
+    go)."""
     return {
         p.name: (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(folder.iterdir())
-        if p.name != LOCK_NAME and not p.name.endswith(TMP_SUFFIX)
+        if not p.name.endswith(TMP_SUFFIX)
     }
 
 

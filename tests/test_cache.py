@@ -30,7 +30,7 @@ def _setup(project: Project, n: int = 30) -> None:
 
 
 def _cache_files(project: Project) -> list[Path]:
-    return sorted((project.root / ".feeds-cache").glob("seeds-*.msgpack"))
+    return sorted((project.root / ".feeds" / "cache").glob("seeds-*.msgpack"))
 
 
 def test_second_run_parses_nothing_and_writes_the_same(

@@ -128,11 +128,11 @@ def test_config_errors_exit_1_without_touching_output(
 
 
 def test_generate_refuses_while_another_writer_holds_the_output(project: Project) -> None:
-    from feeds.lock import OutputLock
+    from feeds.lock import WriterLock
 
     project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
     project.configure([{"slug": "all", "title": "All"}])
-    with OutputLock(project.output):
+    with WriterLock(project.root / ".feeds", project.output):
         result = run("generate", "--config", str(project.config_path))
     assert result.exit_code == 3
     assert "is in use by another feeds process (pid" in result.stderr

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from feeds.config import load_config
-from feeds.lock import LOCK_NAME
-from feeds.output import MANIFEST, TMP_SUFFIX
 from feeds.pipeline import generate
+from feeds.store import TMP_SUFFIX
 from tests.helpers import Project, parse_feed, seed_text
 
 KILLS = int(os.environ.get("FEEDS_KILL_RUNS", "50"))
@@ -51,18 +50,12 @@ def _write(project: Project, texts: dict[str, str]) -> None:
 
 
 def _outputs(project: Project) -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes()
-        for p in project.output.iterdir()
-        if p.name not in (MANIFEST, LOCK_NAME)
-    }
+    return {p.name: p.read_bytes() for p in project.output.iterdir()}
 
 
 def _writing(output: Path, before: dict[str, int]) -> bool:
     """Whether a run has begun replacing files (a temporary, or a changed mtime)."""
     for p in list(output.iterdir()):
-        if p.name == LOCK_NAME:  # written when the run starts, not when it publishes
-            continue
         if p.name.endswith(TMP_SUFFIX):
             return True
         try:
@@ -112,8 +105,6 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
         leftovers = [p.name for p in project.output.iterdir() if p.name.endswith(TMP_SUFFIX)]
         versions_seen = set()
         for p in project.output.iterdir():
-            if p.name in (MANIFEST, LOCK_NAME):  # the lock may name the killed process
-                continue
             if p.name.endswith(TMP_SUFFIX):
                 assert p.name.startswith(".") and not p.name.endswith((".atom", ".rss"))
                 continue
