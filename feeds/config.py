@@ -8,7 +8,10 @@ time every command pays. Paths in the file are relative to the config file.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,9 @@ __all__ = ["Config", "ConfigError", "FeedConfig", "Site", "load_config", "parse_
 INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_INTERVAL = 15 * 60  # seconds between the daemon's runs when no schedule is given
+# A cron schedule's poll time is measured from a fixed instant, so it never depends on the clock.
+CRON_EPOCH = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+CRON_FIRES = 50
 
 
 class _Invalid(ValueError):
@@ -174,6 +180,33 @@ class Config:
     auto_topics: bool
     interval_seconds: int | None  # None exactly when ``cron`` is set
     cron: str | None
+
+    @property
+    def poll_seconds(self) -> int:
+        """How often the output may change, in seconds: what a reader should wait between
+        fetches (HTTP max-age, RSS <ttl>). A cron schedule gives its shortest gap."""
+        if self.cron:
+            return cron_min_gap(self.cron)
+        assert self.interval_seconds is not None
+        return self.interval_seconds
+
+
+@functools.cache
+def cron_min_gap(expr: str) -> int:
+    """The smallest gap between consecutive fire times of a crontab expression (UTC), over
+    its first CRON_FIRES fires from CRON_EPOCH; DEFAULT_INTERVAL if it never fires twice."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(expr, timezone=dt.UTC)
+    fires: list[dt.datetime] = []
+    while len(fires) < CRON_FIRES:
+        prev = fires[-1] if fires else None
+        fire = trigger.get_next_fire_time(prev, prev or CRON_EPOCH)
+        if fire is None:
+            break
+        fires.append(fire)
+    gaps = [int((b - a).total_seconds()) for a, b in itertools.pairwise(fires)]
+    return min(gaps, default=DEFAULT_INTERVAL)
 
 
 BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
@@ -340,8 +373,12 @@ def parse_config(data: Any, path: Path) -> Config:
     )
 
 
-def load_config(path: Path) -> Config:
-    """Read, validate and resolve a config file; every problem is a one-line ConfigError."""
+def load_config(path: Path, *, need_seeds: bool = True) -> Config:
+    """Read, validate and resolve a config file; every problem is a one-line ConfigError.
+
+    ``need_seeds=False`` is for commands that only read the output (``feeds serve``): a
+    missing seeds folder must not stop them.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -355,7 +392,7 @@ def load_config(path: Path) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
     config = parse_config(data, path)
-    if not config.seeds.is_dir():
+    if need_seeds and not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
     if config.output.exists() and not config.output.is_dir():
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
