@@ -70,14 +70,17 @@ class Served:
         ]
         for reader in self._readers:
             reader.start()
-        deadline = time.monotonic() + 20
-        while not self.out:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"feeds serve did not start: {self.err}")
-            time.sleep(0.02)
-        match = START_LINE.match(self.out[0].rstrip("\n"))
-        assert match, self.out
+        try:
+            deadline = time.monotonic() + 20
+            while not self.out:
+                assert self.proc.poll() is None, f"feeds serve exited: {self.err}"
+                assert time.monotonic() < deadline, f"feeds serve did not start: {self.err}"
+                time.sleep(0.02)
+            match = START_LINE.match(self.out[0])
+            assert match, self.out
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
         self.folder, self.port = match.group(1), int(match.group(2))
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -138,8 +141,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Project:
 @pytest.fixture(scope="module")
 def server(site: Project) -> Iterator[Served]:
     served = Served(site.config_path, "--private", str(site.root / "private"))
-    assert Path(served.folder) == site.output  # the start line names it
     try:
+        assert Path(served.folder) == site.output  # the start line names it
         yield served
     finally:
         served.stop()
@@ -328,11 +331,14 @@ def test_sigterm_exits_0_within_seconds(tmp_path: Path, site: Project) -> None:
         encoding="utf-8",
     )
     served = Served(config)
-    with httpx.Client(base_url=served.base, timeout=5) as keep_alive:  # an idle connection
-        assert keep_alive.get("/ai.atom").status_code == 200
-        started = time.monotonic()
-        assert served.stop() == 0
-        assert time.monotonic() - started < 5
+    try:
+        with httpx.Client(base_url=served.base, timeout=5) as keep_alive:  # an idle connection
+            assert keep_alive.get("/ai.atom").status_code == 200
+            started = time.monotonic()
+            assert served.stop() == 0
+            assert time.monotonic() - started < 5
+    finally:
+        served.stop()  # a no-op once it has exited
 
 
 def test_server_thread_starts_and_stops(site: Project) -> None:
