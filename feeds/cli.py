@@ -15,7 +15,7 @@ import click
 
 from feeds import __version__
 from feeds.config import load_config
-from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable
+from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable, ServeError
 from feeds.pipeline import Report, generate
 from feeds.select import REASONS
 
@@ -25,6 +25,7 @@ EXIT_CODES: tuple[tuple[type[FeedsError], int, str], ...] = (
     (ConfigError, 1, "config error: "),
     (SeedsUnavailable, 1, "seeds folder unavailable: "),
     (OutputBusy, 3, ""),
+    (ServeError, 4, ""),
     (FeedsError, 1, ""),
 )
 
@@ -158,6 +159,43 @@ def run_cmd(config_path: Path) -> None:
         config = load_config(config_path)
         configure_logging()
         code = Daemon(config_path, config).run()
+    sys.exit(code)
+
+
+@main.command("serve")
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="The port to listen on; 0 picks a free one (the start line names it).",
+)
+@click.option(
+    "--private",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="Also serve this folder under /private/$FEEDS_PRIVATE_TOKEN/.",
+)
+def serve_cmd(config_path: Path, host: str, port: int, private: Path | None) -> None:
+    """Serve the output folder over HTTP until SIGTERM or Ctrl-C.
+
+    Only reads: it takes no lock, so generate and run can write beside it.
+    """
+    from feeds import serve
+    from feeds.daemon import configure_logging
+
+    with _fail():
+        config = load_config(config_path, need_seeds=False)
+        app = serve.make_app(config.output, config.max_age, private=private)
+        configure_logging()
+        extra = f", and {private} at /private/<token>/" if private else ""
+
+        def ready(url: str) -> None:
+            click.echo(f"serving {config.output} at {url}{extra}")
+
+        code = serve.serve(app, host, port, ready=ready)
     sys.exit(code)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,9 @@ __all__ = ["Config", "ConfigError", "FeedConfig", "Site", "load_config", "parse_
 INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_INTERVAL = 15 * 60  # seconds between the daemon's runs when no schedule is given
+# A cron schedule's poll time is measured from a fixed instant, so it never depends on the clock.
+CRON_EPOCH = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+CRON_FIRES = 50
 
 
 class _Invalid(ValueError):
@@ -204,19 +209,36 @@ class Config:
     max_age_seconds: int | None = None  # None: the schedule's poll interval
 
     @property
-    def poll_seconds(self) -> int:
-        """How often the feeds can change: the interval, or a cron schedule's shortest gap.
-
-        Readers are told to poll no more often than this (RSS ``ttl``, HTTP ``max-age``).
-        """
-        if self.interval_seconds is not None:
-            return self.interval_seconds
-        return cron_min_gap(self.cron or "")
-
-    @property
     def max_age(self) -> int:
         """How long a served file may be cached (HTTP ``Cache-Control: max-age``)."""
         return self.max_age_seconds if self.max_age_seconds is not None else self.poll_seconds
+
+    @property
+    def poll_seconds(self) -> int:
+        """How often the output may change, in seconds: what a reader should wait between
+        fetches (HTTP max-age, RSS <ttl>). A cron schedule gives its shortest gap."""
+        if self.cron:
+            return cron_min_gap(self.cron)
+        assert self.interval_seconds is not None
+        return self.interval_seconds
+
+
+@functools.cache
+def cron_min_gap(expr: str) -> int:
+    """The smallest gap between consecutive fire times of a crontab expression (UTC), over
+    its first CRON_FIRES fires from CRON_EPOCH; DEFAULT_INTERVAL if it never fires twice."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(expr, timezone=dt.UTC)
+    fires: list[dt.datetime] = []
+    while len(fires) < CRON_FIRES:
+        prev = fires[-1] if fires else None
+        fire = trigger.get_next_fire_time(prev, prev or CRON_EPOCH)
+        if fire is None:
+            break
+        fires.append(fire)
+    gaps = [int((b - a).total_seconds()) for a, b in itertools.pairwise(fires)]
+    return min(gaps, default=DEFAULT_INTERVAL)
 
 
 BUILTIN_DEFAULTS = FeedConfig(slug="", title="", description="", topics=None)
@@ -390,8 +412,12 @@ def parse_config(data: Any, path: Path) -> Config:
     )
 
 
-def load_config(path: Path) -> Config:
-    """Read, validate and resolve a config file; every problem is a one-line ConfigError."""
+def load_config(path: Path, *, need_seeds: bool = True) -> Config:
+    """Read, validate and resolve a config file; every problem is a one-line ConfigError.
+
+    ``need_seeds=False`` is for commands that only read the output (``feeds serve``): a
+    missing seeds folder must not stop them.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -405,7 +431,7 @@ def load_config(path: Path) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
     config = parse_config(data, path)
-    if not config.seeds.is_dir():
+    if need_seeds and not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
     if config.output.exists() and not config.output.is_dir():
         raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
@@ -418,25 +444,3 @@ def load_config(path: Path) -> Config:
     if config.templates is not None and not config.templates.is_dir():
         raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")
     return config
-
-
-def cron_min_gap(cron: str) -> int:
-    """The shortest gap, in seconds, between runs of a crontab schedule (UTC).
-
-    Counted over the first 50 runs after a fixed instant, so the answer (and every byte
-    that depends on it) never changes with the clock.
-    """
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(cron, timezone=dt.UTC)
-    previous = None
-    now = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
-    gaps = []
-    for _ in range(50):
-        fire = trigger.get_next_fire_time(previous, now)
-        if fire is None:
-            break
-        if previous is not None:
-            gaps.append(int((fire - previous).total_seconds()))
-        previous, now = fire, fire + dt.timedelta(microseconds=1)
-    return max(60, min(gaps, default=DEFAULT_INTERVAL))

@@ -21,3 +21,8 @@ class SeedsUnavailable(FeedsError):
 
 class OutputBusy(FeedsError):
     """Another feeds process writes to this output."""
+
+
+class ServeError(FeedsError):
+    """``feeds serve`` cannot start: the address cannot be listened on, or the private area is
+    asked for without a usable token."""

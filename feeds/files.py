@@ -1,8 +1,9 @@
-"""What a feed's files are called: slug <-> file names, in one place.
+"""What a feed's files are called (slug <-> file names) and what type they are served as.
 
 A slug is a file name stem inside the output folder, so it may not name a folder or leave
 it; every module that turns slugs into names (render, publish, the manifest) asks here. Each
 feed gets one file per format; the site gets an index, an OPML list and a 404 page.
+Whatever serves the files (``feeds serve``, an object store) takes their types from here too.
 """
 
 from __future__ import annotations

@@ -149,3 +149,10 @@ def test_missing_seeds_folder_keeps_old_feeds(project: Project) -> None:
     assert result.exit_code == 1
     assert "seeds: folder" in result.stderr
     assert snapshot(project.output) == before
+
+
+def test_generate_does_not_import_the_web_server() -> None:
+    """uvicorn and Starlette cost ~200 ms at start-up: only `feeds serve` may load them."""
+    code = "import sys, feeds.cli; print(sorted({'uvicorn', 'starlette'} & set(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stderr

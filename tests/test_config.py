@@ -99,11 +99,27 @@ def test_intervals() -> None:
     assert _parse({}).interval_seconds == 900
 
 
+@pytest.mark.parametrize(
+    ("schedule", "seconds"),
+    [
+        ({"interval": "10m"}, 600),
+        ({}, 900),
+        ({"cron": "*/5 * * * *"}, 300),
+        ({"cron": "0 9,17 * * *"}, 8 * 3600),  # the shortest gap, not the 16 h overnight one
+        ({"cron": "30 2 * * 1"}, 7 * 86400),
+        ({"cron": "0 0 31 2 *"}, 900),  # never fires: the default interval
+    ],
+)
+def test_poll_seconds(schedule: dict, seconds: int) -> None:
+    assert _parse({"schedule": schedule}).poll_seconds == seconds
+
+
 def test_load_config_checks_folders_and_yaml(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"site": SITE}))
     with pytest.raises(ConfigError, match=r"seeds: folder .* does not exist"):
         load_config(path)
+    assert load_config(path, need_seeds=False).output == tmp_path / "output"  # feeds serve
     (tmp_path / "seeds").mkdir()
     (tmp_path / "output").write_text("a file")
     with pytest.raises(ConfigError, match=r"output: .* is not a folder"):
