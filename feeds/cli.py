@@ -146,19 +146,42 @@ def check_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None)
     _finish(_run(config_path, False, no_cache, jobs), strict)
 
 
+class Address(click.ParamType):
+    """``[HOST:]PORT`` (an IPv6 host in brackets); the host defaults to 127.0.0.1."""
+
+    name = "[HOST:]PORT"
+
+    def convert(self, value: object, param: object, ctx: object) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value  # type: ignore[return-value]
+        host, sep, port = str(value).rpartition(":")
+        host = host.removeprefix("[").removesuffix("]") if sep else "127.0.0.1"
+        if not port.isdigit() or not 0 <= int(port) <= 65535 or (sep and not host):
+            self.fail(f"expected [HOST:]PORT, e.g. 8080 or 127.0.0.1:8080, got {value!r}")
+        return host, int(port)
+
+
 @main.command("run")
 @config_option
-def run_cmd(config_path: Path) -> None:
+@click.option(
+    "--serve",
+    "serve_at",
+    type=Address(),
+    default=None,
+    help="Also serve the output folder at [HOST:]PORT (as `feeds serve` does).",
+)
+def run_cmd(config_path: Path, serve_at: tuple[str, int] | None) -> None:
     """Keep the output folder current: regenerate on the configured schedule.
 
-    SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly.
+    SIGHUP reloads the config; SIGTERM or Ctrl-C stops cleanly. With --serve, one process
+    runs a whole feed site: the daemon and the server.
     """
     from feeds.daemon import Daemon, configure_logging
 
     with _fail():
         config = load_config(config_path)
         configure_logging()
-        code = Daemon(config_path, config).run()
+        code = Daemon(config_path, config).run(serve_at)
     sys.exit(code)
 
 

@@ -10,6 +10,7 @@ SIGTERM/SIGINT stop between two files, never mid-write; SIGHUP reloads the confi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import logging
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -65,6 +67,7 @@ class Daemon:
         self._cancel = threading.Event()  # makes a running tick stop between two files
         self.pipeline = self._pipeline(config)
         self._pending: Config | None = None
+        self.serving: Path | None = None  # the folder --serve serves
 
     def _pipeline(self, config: Config) -> Pipeline:
         return Pipeline(config, save_cache_every=CACHE_SAVE_EVERY, stop=self._cancel)
@@ -116,6 +119,8 @@ class Daemon:
                 return lock.acquire()
             lock = new_lock
         self._pending = new
+        if self.serving is not None and new.output.resolve() != self.serving.resolve():
+            log.warning("the server keeps serving %s until the daemon restarts", self.serving)
         if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
             scheduler.reschedule_job("tick", trigger=trigger_for(new))
         log.info(
@@ -125,9 +130,34 @@ class Daemon:
         )
         return lock
 
-    def run(self) -> int:
+    def _server(self, address: tuple[str, int] | None) -> Any:
+        """The output folder's web server in a thread (ServeError if it cannot listen)."""
+        if address is None:
+            return contextlib.nullcontext()
+        from feeds.serve import ServerThread, make_app
+
+        config = self.config
+        server = ServerThread(
+            make_app(config.output, config.max_age), *address, options=("--serve", "--serve")
+        )
+        log.info("serving %s at %s", config.output, server.url)
+        self.serving = config.output
+        return server
+
+    def run(self, serve: tuple[str, int] | None = None) -> int:
+        """Run until SIGTERM/SIGINT; with ``serve`` (host, port), also serve the output."""
         config = self.config
         lock = WriterLock(config.state, config.output).acquire()  # OutputBusy: to the CLI
+        try:
+            server = self._server(serve)
+        except BaseException:
+            lock.release()
+            raise
+        with server:
+            return self._loop(lock)
+
+    def _loop(self, lock: WriterLock) -> int:
+        config = self.config
         wake = threading.Event()
         events = {
             signal.SIGTERM: self.stop_requested,

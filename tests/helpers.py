@@ -7,8 +7,11 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import feedparser
@@ -204,3 +207,77 @@ def make_item(id: str = "https://news.example/1", **kw: object) -> Item:
         source=id.rsplit("/", 1)[-1] + ".md",
     )
     return Item(**{**base, **kw})  # type: ignore[arg-type]
+
+
+TOKEN = "test-token-0123456789abcdef"  # FEEDS_PRIVATE_TOKEN of the servers tests start
+START_LINE = re.compile(r"^serving (.+?) at http://127\.0\.0\.1:(\d+)/")
+
+
+class Served:
+    """A running ``feeds serve``: its port, every line it wrote, and a SIGTERM stop."""
+
+    def __init__(self, config: Path, *args: str) -> None:
+        env = {**os.environ, "FEEDS_PRIVATE_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "feeds.cli",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                "0",
+                *args,
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []  # the access log
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.out), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not self.out:
+                assert self.proc.poll() is None, f"feeds serve exited: {self.err}"
+                assert time.monotonic() < deadline, f"feeds serve did not start: {self.err}"
+                time.sleep(0.02)
+            match = START_LINE.match(self.out[0])
+            assert match, self.out
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
+        self.folder, self.port = match.group(1), int(match.group(2))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def _drain(stream: object, lines: list[str]) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.append(line.rstrip("\n"))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            for reader in self._readers:
+                reader.join(timeout=5)
+
+    def log_lines(self, marker: str, count: int) -> list[str]:
+        """Access-log lines holding ``marker``, once there are ``count`` (or after 5 s)."""
+        deadline = time.monotonic() + 5
+        while sum(marker in ln for ln in self.err) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return [ln for ln in self.err if marker in ln]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import feedparser
 import pytest
 import yaml
 
@@ -286,3 +288,40 @@ def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
     assert daemon.tick(NOW).rerendered == 0
     assert daemon.tick(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)).rerendered == 1
     assert titles(project.output / "ai.atom") == ["Future", "A"]
+
+
+def test_run_with_serve_runs_the_daemon_and_the_server_in_one_process(
+    project: Project,
+) -> None:
+    import httpx
+
+    project.seed("r.md", title="Robot story", topics=["Robots"], webUrl="https://news.example/r")
+    project.configure(FEEDS, schedule={"interval": "1s"})
+    log = project.root / "daemon.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feeds.cli", "run", "--config", str(project.config_path),
+         "--serve", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=log.open("w"),
+    )  # fmt: skip
+    try:
+        wait_for(lambda: "serving " in log.read_text())
+        url = re.search(r"serving .+ at (http://127\.0\.0\.1:\d+/)", log.read_text()).group(1)
+
+        def served_titles() -> list[str]:
+            response = httpx.get(url + "robots.atom", timeout=5)
+            return [e.title for e in feedparser.parse(response.content).entries]
+
+        wait_for(lambda: served_titles() == ["Robot story"])
+        assert httpx.get(url, timeout=5).headers["content-type"] == "text/html; charset=utf-8"
+        project.seed(
+            "r2.md", title="New robot story", topics=["Robots"],
+            publishedDateTime="2024-02-01T00:00:00Z", webUrl="https://news.example/r2",
+        )  # fmt: skip
+        wait_for(lambda: served_titles() == ["New robot story", "Robot story"])
+        assert "GET /robots.atom HTTP/1.1" in log.read_text()  # the access log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+    assert code == 0, log.read_text()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url, timeout=2)
