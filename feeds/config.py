@@ -93,6 +93,15 @@ class ScheduleModel(_Model):
             raise _Invalid("cron", "give either interval or cron, not both")
 
 
+class WebSubModel(_Model):
+    hubs: list[str] = []
+
+    def __post_init__(self) -> None:
+        for i, hub in enumerate(self.hubs):
+            if clean_url(hub) is None:
+                raise _Invalid(f"hubs[{i}]", f"expected an absolute http(s) URL, got {hub!r}")
+
+
 class FeedSettingsModel(_Model):
     """Settings every feed has; ``defaults`` gives them, each feed may override any."""
 
@@ -150,6 +159,7 @@ class ConfigModel(_Model):
     text: TextModel = TextModel()
     feeds: list[FeedModel] = []
     auto_topics: bool = False
+    websub: WebSubModel = WebSubModel()
 
     def __post_init__(self) -> None:
         if self.max_age is not None and duration_seconds(self.max_age) is None:
@@ -207,6 +217,7 @@ class Config:
     interval_seconds: int | None  # None exactly when ``cron`` is set
     cron: str | None
     max_age_seconds: int | None = None  # None: the schedule's poll interval
+    hubs: tuple[str, ...] = ()  # WebSub hubs to announce and ping
 
     @property
     def max_age(self) -> int:
@@ -402,6 +413,7 @@ def parse_config(data: Any, path: Path) -> Config:
         if model.cache
         else None,
         max_age_seconds=duration_seconds(model.max_age) if model.max_age else None,
+        hubs=tuple(model.websub.hubs),
         templates=(base / model.templates) if model.templates else None,
         feeds=feeds,
         defaults=defaults,

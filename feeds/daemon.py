@@ -70,7 +70,9 @@ class Daemon:
         self.serving: Path | None = None  # the folder --serve serves
 
     def _pipeline(self, config: Config) -> Pipeline:
-        return Pipeline(config, save_cache_every=CACHE_SAVE_EVERY, stop=self._cancel)
+        return Pipeline(
+            config, save_cache_every=CACHE_SAVE_EVERY, stop=self._cancel, background_pings=True
+        )
 
     @property
     def config(self) -> Config:

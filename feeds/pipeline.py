@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from feeds.cache import ParseCache
 from feeds.config import Config
 from feeds.errors import SeedsUnavailable
-from feeds.files import feed_files, slug_of
+from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
 from feeds.lock import WriterLock
@@ -32,6 +32,7 @@ from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
 from feeds.store import LocalStore, Store
+from feeds.websub import Pinger
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
 
@@ -243,6 +244,7 @@ class Pipeline:
         save_cache_every: float = 0.0,
         fast_yaml: bool | None = None,
         stop: threading.Event | None = None,
+        background_pings: bool = False,
     ) -> None:
         self.config = config
         self.use_cache = use_cache
@@ -271,6 +273,8 @@ class Pipeline:
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None
         self.notices: list[str] = []  # run-level messages, said once
+        self.pinger = Pinger(config.hubs, config.state) if config.hubs else None
+        self.background_pings = background_pings  # the daemon: never wait for a hub
 
     def run(self, now: dt.datetime | None = None, *, write: bool = True) -> Report:
         """Refresh the seeds, build what changed and (with ``write``) publish it.
@@ -291,15 +295,34 @@ class Pipeline:
             self.manifest = self._read_manifest()
         if not write or self._needs_build(stats.any_change, now):
             self._build(report, now, write, touched_topics(before, self.index.entries))
+        if write and self.pinger is not None:
+            self._ping(report)
         if (
             write
             and self.cache_dirty
             and time.monotonic() - self.cache_saved_at >= self.save_cache_every
         ):
             self.save_cache()
-        report.notices, self.notices = self.notices, []
+        report.notices, self.notices = report.notices + self.notices, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
+
+    def _ping(self, report: Report) -> None:
+        """Tell the WebSub hubs which feed files this run changed (and what failed before)."""
+        assert self.pinger is not None
+        changed = report.written.written if report.written else []
+        urls = [self.config.site.url + n for n in changed if n.rpartition(".")[2] in SYNDICATION]
+        if not urls and not self.pinger.pending:
+            return
+        if self.background_pings:
+            self.pinger.send_in_background(urls)
+            return
+        results = self.pinger.send(urls)
+        failed = sum(not r.ok for r in results)
+        self.notices.append(
+            f"websub: {len(results) - failed} of {len(results)} pings sent"
+            + (f"; {failed} failed, kept for the next run" if failed else "")
+        )
 
     def _read_manifest(self) -> Manifest:
         """The manifest of this output, after moving an older version's dotfiles out of a

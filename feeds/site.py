@@ -67,19 +67,22 @@ class RenderSettings:
     poll_seconds: int
     templates: Mapping[str, str] = field(default_factory=builtin_templates, repr=False)
     has_opml: bool = True  # whether pages may link the OPML list (some feed has a feed file)
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feeds announce
 
     @classmethod
     def of(cls, config: Config) -> RenderSettings:
         feeds = [*config.feeds, *([config.defaults] if config.auto_topics else [])]
         has_opml = any(fmt in SYNDICATION for feed in feeds for fmt in feed.formats)
-        return cls(config.site, config.poll_seconds, load_templates(config.templates), has_opml)
+        templates = load_templates(config.templates)
+        return cls(config.site, config.poll_seconds, templates, has_opml, config.hubs)
 
     @functools.cached_property
     def fingerprint(self) -> str:
         """A digest of these settings and of the renderer itself, so that a change to any of
         them renders every feed again."""
         h = hashlib.sha256(
-            f"{__version__}\0{self.site!r}\0{self.poll_seconds}\0{self.has_opml}".encode()
+            f"{__version__}\0{self.site!r}\0{self.poll_seconds}\0{self.has_opml}"
+            f"\0{self.hubs}".encode()
         )
         for name in sorted(self.templates):
             h.update(f"\0{name}\0{self.templates[name]}".encode())

@@ -41,11 +41,31 @@ def _image_type(url: str) -> str | None:
     return mimetypes.guess_type(urlsplit(url).path)[0]
 
 
-def _links(fg: FeedGenerator, self_url: str, self_type: str, alternate: str) -> None:
-    # feedgen uses the last link as the RSS <link>, so the self link goes first.
+class HubLinksExtension(BaseExtension):
+    """WebSub ``<atom:link rel="hub">`` elements in an RSS channel (feedgen writes only the
+    self link there); Atom gets its hub links as ordinary feed links."""
+
+    def __init__(self) -> None:
+        self.hubs: tuple[str, ...] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": "http://www.w3.org/2005/Atom"}
+
+    def extend_rss(self, rss_feed):  # type: ignore[no-untyped-def]
+        channel = rss_feed[0]
+        for hub in self.hubs:
+            xml_elem("{http://www.w3.org/2005/Atom}link", channel, href=hub, rel="hub")
+        return rss_feed
+
+
+def _links(
+    fg: FeedGenerator, self_url: str, self_type: str, alternate: str, hubs: tuple[str, ...]
+) -> None:
+    # feedgen uses the last link as the RSS <link>, so the alternate link goes last.
     fg.link(
         [
             {"href": self_url, "rel": "self", "type": self_type},
+            *({"href": hub, "rel": "hub"} for hub in hubs),
             {"href": alternate, "rel": "alternate", "type": "text/html"},
         ],
         replace=True,
@@ -77,6 +97,9 @@ def _generator(
     # Atom has author/name).
     fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("related", BaseExtension, RelatedLinksExtension, atom=True, rss=False)
+    if settings.hubs:
+        fg.register_extension("hubs", HubLinksExtension, BaseEntryExtension, atom=False, rss=True)
+        fg.hubs.hubs = settings.hubs
     scheme = site.url  # the index, which lists the topic feeds
     for item in items:
         _add_entry(fg, item, feed, scheme)
@@ -129,6 +152,6 @@ def render_syndication(
     fg = _generator(settings, feed, items)
     out = {}
     for fmt in wanted:
-        _links(fg, links.files[fmt], MEDIA_TYPES[fmt], links.page)
+        _links(fg, links.files[fmt], MEDIA_TYPES[fmt], links.page, settings.hubs)
         out[fmt] = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
     return out

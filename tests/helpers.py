@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -281,3 +282,10 @@ class Served:
         while sum(marker in ln for ln in self.err) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         return [ln for ln in self.err if marker in ln]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
