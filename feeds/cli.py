@@ -211,6 +211,11 @@ def serve_cmd(config_path: Path, host: str, port: int, private: Path | None) -> 
 
     with _fail():
         config = load_config(config_path, need_seeds=False)
+        if config.output is None:
+            raise ConfigError(
+                f"{config_path}: output: feeds serve serves a local folder, not "
+                f"{config.output_url} (serve the bucket through its CDN instead)"
+            )
         app = serve.make_app(config.output, config.max_age, private=private)
         configure_logging()
         extra = f", and {private} at /private/<token>/" if private else ""

@@ -13,9 +13,12 @@ import difflib
 import functools
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import msgspec
 import yaml
@@ -24,6 +27,7 @@ from msgspec import Meta
 from feeds.errors import ConfigError
 from feeds.files import FORMATS, RESERVED_SLUGS, is_slug
 from feeds.items import DEFAULT_LIMITS, MAX_RELATED, TextLimits
+from feeds.remote import SECRET_KEYS, is_remote
 from feeds.safeyaml import StrictLoader
 from feeds.text import clean_url
 
@@ -63,6 +67,25 @@ class SiteModel(_Model):
     def __post_init__(self) -> None:
         if clean_url(self.url) is None:
             raise _Invalid("url", f"expected an absolute http(s) URL, got {self.url!r}")
+
+
+def _secret_key(options: Mapping[str, Any], depth: int = 0) -> str | None:
+    """The first key (dotted path) in storage options that would hold a credential."""
+    for key, value in options.items():
+        if str(key).lower() in SECRET_KEYS:
+            return str(key)
+        if isinstance(value, Mapping) and depth < 4:
+            inner = _secret_key(value, depth + 1)
+            if inner:
+                return f"{key}.{inner}"
+    return None
+
+
+def _local_output(base: Path, output: str) -> Path:
+    """A local output folder; ``file://`` URLs name one too (written with atomic renames)."""
+    if output.lower().startswith("file://"):
+        return Path(url2pathname(urlsplit(output).path))
+    return base / output
 
 
 def duration_seconds(text: str) -> int | None:
@@ -150,6 +173,7 @@ class ConfigModel(_Model):
     site: SiteModel
     seeds: str = "seeds"
     output: str = "output"
+    output_options: dict[str, Any] = {}
     state: str = ".feeds"
     cache: str | msgspec.UnsetType | None = msgspec.UNSET
     max_age: str | None = None
@@ -162,6 +186,17 @@ class ConfigModel(_Model):
     websub: WebSubModel = WebSubModel()
 
     def __post_init__(self) -> None:
+        if self.output_options and not is_remote(self.output):
+            raise _Invalid(
+                "output_options", "storage options are for an object-store output (s3://...)"
+            )
+        secret = _secret_key(self.output_options)
+        if secret:
+            raise _Invalid(
+                f"output_options.{secret}",
+                "credentials come only from the environment and the standard credential "
+                "chains (AWS_ACCESS_KEY_ID..., ~/.aws, instance roles), never from config.yaml",
+            )
         if self.max_age is not None and duration_seconds(self.max_age) is None:
             raise _Invalid(
                 "max_age", f"expected a duration like 30s, 15m, 1h or 1d, got {self.max_age!r}"
@@ -206,7 +241,7 @@ class Config:
     path: Path
     site: Site
     seeds: Path
-    output: Path
+    output: Path | None  # a local folder; None when output_url is set
     state: Path  # the lock, the manifest and the parse cache: never published
     cache: Path | None
     templates: Path | None  # a folder whose files replace the built-in page templates
@@ -218,6 +253,13 @@ class Config:
     cron: str | None
     max_age_seconds: int | None = None  # None: the schedule's poll interval
     hubs: tuple[str, ...] = ()  # WebSub hubs to announce and ping
+    output_url: str | None = None  # an object-store prefix (s3://bucket/prefix/)
+    output_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def destination(self) -> str:
+        """Where feeds publish, for messages: the folder or the URL."""
+        return self.output_url or str(self.output)
 
     @property
     def max_age(self) -> int:
@@ -405,7 +447,9 @@ def parse_config(data: Any, path: Path) -> Config:
             language=site.language,
         ),
         seeds=(base / model.seeds),
-        output=(base / model.output),
+        output=None if is_remote(model.output) else _local_output(base, model.output),
+        output_url=model.output if is_remote(model.output) else None,
+        output_options=model.output_options,
         state=base / model.state,
         cache=(base / model.state / "cache")
         if model.cache is msgspec.UNSET
@@ -445,14 +489,15 @@ def load_config(path: Path, *, need_seeds: bool = True) -> Config:
     config = parse_config(data, path)
     if need_seeds and not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
-    if config.output.exists() and not config.output.is_dir():
-        raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
-    state, output = config.state.resolve(), config.output.resolve()
-    if state == output or state.is_relative_to(output) or output.is_relative_to(state):
-        raise ConfigError(
-            f"{path}: state: {str(config.state)!r} and output: {str(config.output)!r} must be "
-            "separate folders (the output is served; the state must not be)"
-        )
+    if config.output is not None:
+        if config.output.exists() and not config.output.is_dir():
+            raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
+        state, output = config.state.resolve(), config.output.resolve()
+        if state == output or state.is_relative_to(output) or output.is_relative_to(state):
+            raise ConfigError(
+                f"{path}: state: {str(config.state)!r} and output: {str(config.output)!r} "
+                "must be separate folders (the output is served; the state must not be)"
+            )
     if config.templates is not None and not config.templates.is_dir():
         raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")
     return config

@@ -29,10 +29,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds.config import Config, load_config
-from feeds.errors import ConfigError, FeedsError
+from feeds.errors import ConfigError, FeedsError, ServeError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
-from feeds.pipeline import Pipeline, Report
+from feeds.pipeline import Pipeline, Report, open_store, writer_lock
+from feeds.store import Store
 
 log = logging.getLogger("feeds")
 CACHE_SAVE_EVERY = 300.0  # seconds between parse-cache saves while seeds keep changing
@@ -67,11 +68,16 @@ class Daemon:
         self._cancel = threading.Event()  # makes a running tick stop between two files
         self.pipeline = self._pipeline(config)
         self._pending: Config | None = None
+        self._pending_store: Store | None = None  # the store a staged config's lock holds
         self.serving: Path | None = None  # the folder --serve serves
 
-    def _pipeline(self, config: Config) -> Pipeline:
+    def _pipeline(self, config: Config, store: Store | None = None) -> Pipeline:
         return Pipeline(
-            config, save_cache_every=CACHE_SAVE_EVERY, stop=self._cancel, background_pings=True
+            config,
+            save_cache_every=CACHE_SAVE_EVERY,
+            stop=self._cancel,
+            background_pings=True,
+            store=store,
         )
 
     @property
@@ -84,7 +90,8 @@ class Daemon:
         if self._pending is not None:
             config, self._pending = self._pending, None
             self.pipeline.save_cache()
-            self.pipeline = self._pipeline(config)
+            self.pipeline = self._pipeline(config, self._pending_store or self.pipeline.store)
+            self._pending_store = None
         report = self.pipeline.run(now)
         for problem in report.stats.problems:
             log.warning("%s", problem.line_text())
@@ -109,19 +116,17 @@ class Daemon:
             log.error("config reload failed, keeping the running config: %s", exc)
             return lock
         old = self.config
-        if (new.output.resolve(), new.state.resolve()) != (
-            old.output.resolve(),
-            old.state.resolve(),
-        ):
+        if (new.destination, new.state.resolve()) != (old.destination, old.state.resolve()):
             try:
                 lock.release()  # the new lock may share a folder with the old one
-                new_lock = WriterLock(new.state, new.output).acquire()
+                store = open_store(new)
+                new_lock = writer_lock(new, store).acquire()
             except (FeedsError, OSError) as exc:
                 log.error("config reload refused, keeping the running config: %s", exc)
                 return lock.acquire()
-            lock = new_lock
+            lock, self._pending_store = new_lock, store
         self._pending = new
-        if self.serving is not None and new.output.resolve() != self.serving.resolve():
+        if self.serving is not None and new.output != self.serving:
             log.warning("the server keeps serving %s until the daemon restarts", self.serving)
         if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
             scheduler.reschedule_job("tick", trigger=trigger_for(new))
@@ -139,6 +144,11 @@ class Daemon:
         from feeds.serve import ServerThread, make_app
 
         config = self.config
+        if config.output is None:
+            raise ServeError(
+                f"--serve serves a local output folder; output is {config.output_url} "
+                "(serve the bucket through its CDN instead)"
+            )
         server = ServerThread(
             make_app(config.output, config.max_age), *address, options=("--serve", "--serve")
         )
@@ -149,7 +159,7 @@ class Daemon:
     def run(self, serve: tuple[str, int] | None = None) -> int:
         """Run until SIGTERM/SIGINT; with ``serve`` (host, port), also serve the output."""
         config = self.config
-        lock = WriterLock(config.state, config.output).acquire()  # OutputBusy: to the CLI
+        lock = writer_lock(config, self.pipeline.store).acquire()  # OutputBusy: to the CLI
         try:
             server = self._server(serve)
         except BaseException:

@@ -1,10 +1,11 @@
-"""One writer per state folder and per output: advisory locks that die with their holder.
+"""One writer per state folder and per output: locks that die with their holder.
 
 The writer takes an ``flock`` on ``<state>/lock`` (which holds its pid, for the message a
 second writer prints) and one on the output folder itself, so two configs with different
 state folders still cannot write one output. The kernel drops both when the holder dies,
 so a lock left by a crashed or killed process is simply taken over (and a recycled pid can
-never keep it alive). Neither lock puts a file into the output.
+never keep it alive). Neither lock puts a file into the output. An object-store output adds
+the store's own lock object (:class:`feeds.remote.RemoteStore`), for writers on other machines.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from feeds.errors import OutputBusy
 
 __all__ = ["LOCK_NAME", "OutputBusy", "WriterLock"]
 
 LOCK_NAME = "lock"
+
+
+class RemoteLock(Protocol):
+    """A lock an object store keeps for one destination (see feeds.remote)."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
 
 
 def _flock(fd: int) -> bool:
@@ -33,9 +43,12 @@ def _flock(fd: int) -> bool:
 class WriterLock:
     """The lock a writer holds on its state folder and (when local) its output folder."""
 
-    def __init__(self, state: Path, output: Path | None = None) -> None:
+    def __init__(
+        self, state: Path, output: Path | None = None, remote: RemoteLock | None = None
+    ) -> None:
         self.path = state / LOCK_NAME
         self.output = output
+        self.remote = remote
         self._fds: list[int] = []
 
     def acquire(self) -> WriterLock:
@@ -63,9 +76,18 @@ class WriterLock:
             self._fds.append(out)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if self.remote is not None:
+            try:
+                self.remote.acquire()
+            except BaseException:
+                self.release()
+                raise
         return self
 
     def release(self) -> None:
+        if self.remote is not None and self._fds:
+            with contextlib.suppress(Exception):  # best effort; a stale lock times out
+                self.remote.release()
         for fd in reversed(self._fds):
             with contextlib.suppress(OSError):
                 if fd == self._fds[0]:

@@ -28,6 +28,7 @@ from feeds.lock import WriterLock
 from feeds.pages import FeedSummary, render_site
 from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
+from feeds.remote import RemoteStore
 from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
@@ -245,6 +246,7 @@ class Pipeline:
         fast_yaml: bool | None = None,
         stop: threading.Event | None = None,
         background_pings: bool = False,
+        store: Store | None = None,
     ) -> None:
         self.config = config
         self.use_cache = use_cache
@@ -267,7 +269,7 @@ class Pipeline:
                 self.cache_saved_at = time.monotonic()
             else:
                 self.cache_dirty = True  # no usable cache: write one after this run
-        self.store: Store = LocalStore(config.output)
+        self._store = store
         self.manifest: Manifest | None = None  # as the last publish left it
         self.last: dict[str, Built] = {}  # slug -> as last published
         self.published: set[str] | None = None  # files of the last successful publish
@@ -293,6 +295,8 @@ class Pipeline:
         now = now or dt.datetime.now(dt.UTC)
         if write and self.manifest is None:
             self.manifest = self._read_manifest()
+        if write and isinstance(self.store, RemoteStore):
+            self.store.refresh()
         if not write or self._needs_build(stats.any_change, now):
             self._build(report, now, write, touched_topics(before, self.index.entries))
         if write and self.pinger is not None:
@@ -306,6 +310,13 @@ class Pipeline:
         report.notices, self.notices = report.notices + self.notices, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
+
+    @property
+    def store(self) -> Store:
+        """The destination, opened on first use (a check run never opens one)."""
+        if self._store is None:
+            self._store = open_store(self.config)
+        return self._store
 
     def _ping(self, report: Report) -> None:
         """Tell the WebSub hubs which feed files this run changed (and what failed before)."""
@@ -329,10 +340,10 @@ class Pipeline:
         local output folder (once, with a notice)."""
         config, store = self.config, self.store
         if isinstance(store, LocalStore):
-            moved = migrate_dotfiles(config.output, config.state, store.location)
+            moved = migrate_dotfiles(store.folder, config.state, store.location)
             if moved:
                 self.notices.append(
-                    f"moved {', '.join(moved)} out of {config.output} (the output now holds "
+                    f"moved {', '.join(moved)} out of {store.folder} (the output now holds "
                     f"only files meant to be served; state lives in {config.state})"
                 )
         return Manifest.read(config.state, store.location)
@@ -422,6 +433,22 @@ def publish_build(
     return publish(store, state, files, digests, keep, manifest, max_age)
 
 
+def open_store(config: Config) -> Store:
+    """The config's destination: a local folder, or an object-store prefix."""
+    if config.output_url is not None:
+        return RemoteStore(config.output_url, config.output_options)
+    assert config.output is not None
+    return LocalStore(config.output)
+
+
+def writer_lock(config: Config, store: Store) -> WriterLock:
+    """The locks a writer holds: the state folder's, the local output folder's, and for an
+    object store its lock object."""
+    return WriterLock(
+        config.state, config.output, store if isinstance(store, RemoteStore) else None
+    )
+
+
 def generate(
     config: Config,
     *,
@@ -436,7 +463,6 @@ def generate(
     Writing takes the writer's lock first (OutputBusy if a daemon holds it). The parse
     cache (``config.cache``) is read and updated unless ``use_cache`` is false.
     """
-    with WriterLock(config.state, config.output) if write else contextlib.nullcontext():
-        return Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress).run(
-            now, write=write
-        )
+    pipeline = Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress)
+    with writer_lock(config, pipeline.store) if write else contextlib.nullcontext():
+        return pipeline.run(now, write=write)

@@ -49,6 +49,8 @@ def test_second_run_leaves_every_file_byte_identical_with_same_mtime(shipped: Pa
     report = generate(config)
     after = snapshot(config.output)
     assert after == before
+    # The output holds only what is served: no lock, manifest or cache (those are state).
+    assert not [p.name for p in config.output.iterdir() if p.name.startswith(".")]
     assert report.written is not None and report.written.written == []
 
 
