@@ -44,6 +44,7 @@ def _code_digest() -> str:
         "fastyaml.py",
         "items.py",
         "text.py",
+        "urls.py",
         "problems.py",
         "incremental.py",
     ):

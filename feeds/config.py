@@ -23,7 +23,7 @@ from feeds.errors import ConfigError
 from feeds.files import FORMATS, RESERVED_SLUGS, is_slug
 from feeds.items import DEFAULT_LIMITS, MAX_RELATED, TextLimits
 from feeds.safeyaml import StrictLoader
-from feeds.text import clean_url
+from feeds.urls import site_url
 
 __all__ = ["Config", "ConfigError", "FeedConfig", "Site", "load_config", "parse_config"]
 
@@ -56,8 +56,10 @@ class SiteModel(_Model):
     language: str | None = "en"
 
     def __post_init__(self) -> None:
-        if clean_url(self.url) is None:
-            raise _Invalid("url", f"expected an absolute http(s) URL, got {self.url!r}")
+        try:
+            site_url(self.url)
+        except ValueError as exc:
+            raise _Invalid("url", str(exc)) from None
 
 
 class ScheduleModel(_Model):
@@ -349,7 +351,7 @@ def parse_config(data: Any, path: Path) -> Config:
         path=path,
         site=Site(
             title=site.title,
-            url=site.url,
+            url=site_url(site.url),
             description=site.description or site.title,
             author_name=site.author.name if site.author else None,
             author_email=site.author.email if site.author else None,

@@ -19,7 +19,8 @@ from urllib.parse import quote
 from dateutil import parser as dateparser
 
 from feeds.problems import SeedError
-from feeds.text import clean_url, repair_text
+from feeds.text import repair_text
+from feeds.urls import clean_url
 
 UTC = dt.UTC
 MIN_YEAR, MAX_YEAR = 1900, 9998

@@ -1,4 +1,4 @@
-"""Text and URL hygiene shared by every field that reaches a feed.
+"""Text hygiene shared by every field that reaches a feed.
 
 XML 1.0 forbids most control characters, lone surrogates and U+FFFE/U+FFFF; lxml refuses to
 serialise them, so one stray byte in one seed would otherwise cost a whole feed.
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import functools
 import html
-import ipaddress
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import nh3
 
@@ -97,76 +95,3 @@ def repair_text(value: str, limit: int | None = None) -> str:
         value = _ftfy().fix_text(value, uncurl_quotes=False, unescape_html=False)
     text = clean_text(strip_tags(value))
     return truncate(text, limit) if limit is not None else text
-
-
-_HAS_SPACE = re.compile(r"\s")
-# An ASCII http(s) URL (no port, no user) made only of characters that need no escaping.
-_PCHAR = r"(?:[A-Za-z0-9/:@!$&'()*+,;=._~-]|%[0-9A-Fa-f]{2})"
-_QCHAR = rf"(?:{_PCHAR}|\?)"
-_PLAIN_URL = re.compile(
-    rf"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
-    rf"(?:/{_PCHAR}*)?(?:\?{_QCHAR}*)?(?:#{_QCHAR}*)?$"
-)
-_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_HOST = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-# Characters a URL path may carry as they are (RFC 3986 pchar, "/" and escapes); a query
-# or fragment may also carry "?".
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_QUERY_SAFE = _PATH_SAFE + "?"
-
-
-def clean_url(value: object) -> str | None:
-    """An absolute ASCII http(s) URL, or None.
-
-    Surrounding whitespace is trimmed; an IRI becomes a URL (IDNA host, percent-encoded
-    path), as RSS and Atom links require. Anything else (``javascript:``, ``data:``,
-    relative paths, no host, spaces inside) must never reach a reader, who would follow it
-    with one click.
-    """
-    if not isinstance(value, str):
-        return None
-    if _PLAIN_URL.match(value):  # the common case, already clean: no parsing needed
-        return value
-    url = strip_illegal(value).strip()
-    if not url or _HAS_SPACE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not host:
-        return None
-    netloc = parts.netloc
-    if not netloc.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-        netloc = host if port is None else f"{host}:{port}"
-    if not _HOST.match(host) and not _is_ip(host):
-        return None
-
-    def escape(part: str, safe: str) -> str:
-        return quote(_STRAY_PERCENT.sub("%25", part), safe=safe)
-
-    return urlunsplit(
-        (
-            scheme,
-            netloc,
-            escape(parts.path, _PATH_SAFE),
-            escape(parts.query, _QUERY_SAFE),
-            escape(parts.fragment, _QUERY_SAFE),
-        )
-    )

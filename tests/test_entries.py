@@ -7,7 +7,7 @@ from lxml import html as lxml_html
 
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.helpers import DANGER, Project, parse_feed, w3c_validate
+from tests.helpers import BASE_URL, DANGER, Project, parse_feed, w3c_validate
 
 SEED_003 = "https://healthitanalytics.com/news/deep-learning-tool-predicts-brain-metastasis-in-lung-cancer-patients"
 
@@ -174,3 +174,16 @@ def test_updated_moves_only_when_what_readers_see_changes(project: Project) -> N
     assert entry.updated == "2024-02-03T08:00:00+00:00"
     assert entry.published == "2024-02-01T10:00:00+00:00"
     assert path.exists()
+
+
+def test_site_url_without_its_slash_still_gives_working_links(project: Project) -> None:
+    project.seed("s.md", title="Story", webUrl="https://news.example/s")
+    project.configure([{"slug": "ai", "title": "AI"}])
+    config = project.config_path
+    config.write_text(config.read_text().replace(BASE_URL, BASE_URL.rstrip("/")))
+    assert "feeds/\n" not in config.read_text()
+    generate(load_config(config))
+    atom = parse_feed((project.output / "ai.atom").read_bytes())
+    assert atom.feed.id == BASE_URL + "ai"
+    assert [ln.href for ln in atom.feed.links if ln.rel == "self"] == [BASE_URL + "ai.atom"]
+    w3c_validate([project.output / "ai.atom", project.output / "ai.rss"])
