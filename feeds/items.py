@@ -19,7 +19,7 @@ from urllib.parse import quote
 from dateutil import parser as dateparser
 
 from feeds.problems import SeedError
-from feeds.text import repair_text
+from feeds.text import placeholder_reason, repair_text
 from feeds.urls import clean_url
 
 UTC = dt.UTC
@@ -291,6 +291,22 @@ def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+def _summary(value: Any, title: str, limits: TextLimits, notes: list[str]) -> str:
+    """The excerpt as the entry's summary, or "" when it is none: readers would show a
+    placeholder ("NA"), the title twice, or a bare URL as if it were the story."""
+    if value is None:
+        return ""
+    text = _text(value, limits.max_summary_length)
+    if text is None:
+        notes.append(f"excerpt: expected text, got {_type_name(value)}; ignored")
+        return ""
+    why = placeholder_reason(text, title) if text else None
+    if why:
+        notes.append(f"excerpt: {_short(text)} is {why}, not a summary; dropped")
+        return ""
+    return text
+
+
 def _published_flag(value: Any, notes: list[str]) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -337,12 +353,7 @@ def normalize(
     for key, raw, url in (("originalUrl", original, original_url), ("webUrl", web, web_url)):
         if raw is not None and url is None:
             notes.append(f"{key}: not an absolute http(s) URL {_short(raw)}; ignored")
-    summary = record.get("excerpt")
-    summary_text = _text(summary, limits.max_summary_length) if summary is not None else ""
-    if summary_text is None:
-        notes.append(f"excerpt: expected text, got {_type_name(summary)}; ignored")
-        summary_text = ""
-
+    summary_text = _summary(record.get("excerpt"), title, limits, notes)
     quality = None
     if record.get("quality") is not None:
         quality = _int(record["quality"])
