@@ -9,6 +9,7 @@ with a note saying so.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import reprlib
 import sys
@@ -37,6 +38,9 @@ _COMMON_ISO = re.compile(
 )
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
 TRUE_WORDS = {"true", "yes", "on", "1"}
+# A decimal number in text ("49.5", " 80 ", "1e2"): ASCII digits only ("٤٢" is no quality).
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+MAX_QUALITY = 1e15  # beyond this a "quality" is garbage (and too big for the parse cache)
 FALSE_WORDS = {"false", "no", "off", "0"}
 
 
@@ -78,7 +82,7 @@ class Related:
     title: str
     link: str
     provider: Provider | None = None
-    quality: int | None = None
+    quality: int | float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ class Item:
     summary: str
     published: dt.datetime
     updated: dt.datetime
-    quality: int | None = None
+    quality: int | float | None = None
     is_published: bool | None = None
     type: str | None = None
     topics: tuple[str, ...] = ()
@@ -198,6 +202,21 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def number(value: Any) -> int | float | None:
+    """A quality as a number: an integer, a finite decimal, or text holding one ("49.5").
+
+    Booleans (YAML's ``yes``), infinities, NaN, absurd magnitudes and anything else are no
+    number: a quality that cannot be compared must not pass every ``min_quality``.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        value = int(value) if _INT_TEXT.match(value) else float(value)
+    if isinstance(value, int | float) and math.isfinite(value) and abs(value) <= MAX_QUALITY:
+        return value
+    return None
+
+
 def _provider(value: Any) -> Provider | None:
     if not isinstance(value, dict):
         return None
@@ -261,7 +280,7 @@ def _related(
                 title=title,
                 link=link,
                 provider=_provider(raw.get("provider")),
-                quality=_int(raw.get("quality")),
+                quality=number(raw.get("quality")),
             )
         )
     if len(out) > MAX_RELATED:
@@ -356,10 +375,10 @@ def normalize(
     summary_text = _summary(record.get("excerpt"), title, limits, notes)
     quality = None
     if record.get("quality") is not None:
-        quality = _int(record["quality"])
+        quality = number(record["quality"])
         if quality is None:
             notes.append(
-                f"quality: expected an integer, got {_short(record['quality'])}; treated as absent"
+                f"quality: expected a number, got {_short(record['quality'])}; treated as absent"
             )
     is_published = _published_flag(record.get("published"), notes)
 

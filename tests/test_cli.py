@@ -59,7 +59,7 @@ def test_config_error_exits_1_and_leaves_output_untouched(project: Project) -> N
     assert result.exit_code == 1
     assert result.stderr == (
         f"feeds: config error: {project.config_path}: "
-        "feeds[0].min_quality: expected an integer, got 'high'\n"
+        "feeds[0].min_quality: expected a number, got 'high'\n"
     )
     after = snapshot(project.output)
     assert after == before

@@ -31,7 +31,7 @@ CORPUS = Path(__file__).parent / "data" / "broken"
 EXPECTED: dict[str, tuple[str, str]] = {
     "good-1.md": ("entry", "A good seed"),
     "good-2.md": ("entry", "Another good seed"),
-    "quality-high.md": ("repaired", "quality: expected an integer, got 'high'; treated as absent"),
+    "quality-high.md": ("repaired", "quality: expected a number, got 'high'; treated as absent"),
     "topics-string.md": ("repaired", "topics: a single string, read as a one-topic list"),
     "published-yes.md": ("repaired", "published: 'yes' read as True"),
     "published-maybe.md": ("repaired", "published: expected true or false, got 'maybe'"),
@@ -74,6 +74,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "raw-controls.md": ("repaired", "control character(s) repaired or removed"),
     "bidi-title.md": ("entry", "Invoice fdp.exe reversed"),
     "placeholder-excerpt.md": ("repaired", "excerpt: 'NA' is a placeholder, not a summary"),
+    "quality-decimal.md": ("entry", "Quality with a decimal"),
     "credentials-url.md": ("entry", "Credentials in the URL"),
     "triple-encoded.md": ("entry", "Encoded three times"),
     "lone-lt.md": ("entry", "Why P<\u2060NP matters and x<\u2060y holds"),

@@ -1,6 +1,8 @@
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from feeds.config import FeedConfig, parse_config
 from feeds.items import Item
 from feeds.select import feeds_for, select
@@ -10,7 +12,7 @@ from tests.helpers import SITE, make_item
 def item(
     id: str,
     day: int = 1,
-    quality: int | None = 50,
+    quality: float | None = 50,
     published: bool | None = True,
     topics: tuple[str, ...] = ("AI",),
     source: str = "",
@@ -134,3 +136,13 @@ def test_topic_index_gives_the_same_selection() -> None:
 
 
 NOW9 = dt.datetime(2024, 1, 10, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("quality", "kept"), [(49.5, False), (50, True), (50.0, True), (49.999, False), (80.5, True)]
+)
+def test_quality_compares_as_a_number(quality: float, kept: bool) -> None:
+    sel = select([item("q", quality=quality)], feed(min_quality=50))
+    assert (len(sel.items) == 1) == kept
+    assert sel.dropped["low quality"] == (not kept)
+    assert len(select([item("q", quality=quality)], feed(min_quality=49.5)).items) == 1
