@@ -45,6 +45,7 @@ def _code_digest() -> str:
         "items.py",
         "text.py",
         "urls.py",
+        "topics.py",
         "problems.py",
         "incremental.py",
     ):

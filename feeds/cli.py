@@ -80,6 +80,8 @@ def _summary(report: Report) -> None:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for problem in report.problems:
         click.echo(problem.line_text(), err=True)
+    for notice in report.notices:
+        click.echo(f"warning: {notice}", err=True)
 
 
 class _ProgressBar:

@@ -65,6 +65,7 @@ class Daemon:
         self._cancel = threading.Event()  # makes a running tick stop between two files
         self.pipeline = self._pipeline(config)
         self._pending: Config | None = None
+        self._notices: set[str] = set()  # the last build's, so a tick logs only new ones
 
     def _pipeline(self, config: Config) -> Pipeline:
         return Pipeline(config, save_cache_every=CACHE_SAVE_EVERY, stop=self._cancel)
@@ -80,9 +81,15 @@ class Daemon:
             config, self._pending = self._pending, None
             self.pipeline.save_cache()
             self.pipeline = self._pipeline(config)
+            self._notices = set()  # a new config: its notices are news
         report = self.pipeline.run(now)
         for problem in report.stats.problems:
             log.warning("%s", problem.line_text())
+        if report.build is not None:  # each notice is logged once, when it first applies
+            for notice in report.notices:
+                if notice not in self._notices:
+                    log.warning("warning: %s", notice)
+            self._notices = set(report.notices)
         # The index is long-lived and acyclic: keep the cyclic GC from rescanning it every tick.
         gc.freeze()
         return report

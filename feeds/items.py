@@ -21,6 +21,7 @@ from dateutil import parser as dateparser
 
 from feeds.problems import SeedError
 from feeds.text import placeholder_reason, repair_text
+from feeds.topics import topic_key
 from feeds.urls import clean_url
 
 UTC = dt.UTC
@@ -37,10 +38,10 @@ _COMMON_ISO = re.compile(
     r"(?:Z|[+-]\d{2}:\d{2})?)?$"
 )
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
-TRUE_WORDS = {"true", "yes", "on", "1"}
 # A decimal number in text ("49.5", " 80 ", "1e2"): ASCII digits only ("٤٢" is no quality).
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
 MAX_QUALITY = 1e15  # beyond this a "quality" is garbage (and too big for the parse cache)
+TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
 
@@ -111,9 +112,7 @@ class Item:
     def __post_init__(self) -> None:
         # Topic names recur across the whole corpus: share one string object per name.
         object.__setattr__(self, "topics", tuple(map(sys.intern, self.topics)))
-        keys = (
-            self.topic_keys if self.topic_keys is not None else (t.casefold() for t in self.topics)
-        )
+        keys = self.topic_keys if self.topic_keys is not None else map(topic_key, self.topics)
         object.__setattr__(self, "topic_keys", tuple(map(sys.intern, keys)))
         if self.sort_ts is None:
             object.__setattr__(self, "sort_ts", self.published.timestamp())
@@ -299,14 +298,14 @@ def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         notes.append(f"topics: expected a list, got {_type_name(value)}; ignored")
         return ()
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # one spelling per topic (the first), by identity key
     for raw in value:
         name = _text(raw, 100)
-        if name and name.casefold() not in seen:
+        if name and topic_key(name) not in seen:
             if len(seen) == MAX_TOPICS:
                 notes.append(f"topics: more than {MAX_TOPICS}; the rest ignored")
                 break
-            seen[name.casefold()] = name
+            seen[topic_key(name)] = name
     return tuple(seen.values())
 
 

@@ -31,6 +31,7 @@ from feeds.problems import Problem, Severity
 from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
+from feeds.topics import topic_key
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
 
@@ -45,13 +46,14 @@ class Built:
 
 @dataclass(slots=True)
 class Build:
-    """Every feed of one run, in config order, the site's own files (index, OPML, 404), and
-    when a held-back item comes due."""
+    """Every feed of one run, in config order, the site's own files (index, OPML, 404), when
+    a held-back item comes due, and the run's messages about automatic topic feeds."""
 
     feeds: list[Built]
     site_files: Mapping[str, bytes] = field(default_factory=dict)
     next_release: dt.datetime | None = None
     rerendered: int = 0  # feeds rendered anew (not kept from the last build or from disk)
+    notices: list[str] = field(default_factory=list)  # "warning: …" lines, once per run
 
     @property
     def selections(self) -> list[Selection]:
@@ -93,7 +95,7 @@ def build(
     ``on_disk`` maps slugs to the input digests of files already published (those feeds are
     not rendered again when their inputs are unchanged); ``last`` is the previous build of a
     long-lived pipeline, whose feeds are kept when their selection is unchanged; ``touched``
-    names the casefolded topics of every item added, changed or removed since ``last`` (None:
+    names the topic keys of every item added, changed or removed since ``last`` (None:
     unknown), so a topic feed none of them belongs to is not even selected again.
     """
     now = now or dt.datetime.now(dt.UTC)
@@ -103,7 +105,8 @@ def build(
     topics = index_topics(items)
     feeds: list[Built] = []
     rerendered = 0
-    for feed in feeds_for(config, items):
+    plan = feeds_for(config, items)
+    for feed in plan.feeds:
         if should_stop():
             raise Cancelled
         old = last.get(feed.slug)
@@ -112,7 +115,7 @@ def build(
             same
             and touched is not None
             and feed.topics is not None
-            and touched.isdisjoint(t.casefold() for t in feed.topics)
+            and touched.isdisjoint(topic_key(t) for t in feed.topics)
         ):
             feeds.append(old)  # type: ignore[arg-type]
             continue
@@ -136,6 +139,7 @@ def build(
         render_site(settings, summaries),
         min(future) - FUTURE_GRACE if future else None,
         rerendered,
+        plan.notices,
     )
 
 
@@ -161,6 +165,11 @@ class Report:
     def problems(self) -> list[Problem]:
         """Every problem of every seed in the folder (cached ones included)."""
         return self._index.problems() if self._index is not None else []
+
+    @property
+    def notices(self) -> list[str]:
+        """Messages about the run as a whole (automatic topic feeds), not about one seed."""
+        return self.build.notices if self.build else []
 
     @property
     def skipped(self) -> list[Problem]:
@@ -206,7 +215,7 @@ def fast_yaml_enabled() -> bool:
 
 
 def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> set[str]:
-    """Casefolded topics of every item added, changed or removed between two index states."""
+    """Topic keys of every item added, changed or removed between two index states."""
     if before is after:
         return set()
     touched: set[str] = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
@@ -16,6 +16,7 @@ from operator import attrgetter
 from feeds.config import Config, FeedConfig
 from feeds.files import RESERVED_SLUGS
 from feeds.items import Item
+from feeds.topics import assign_slugs, slugify, topic_key
 
 # Drop reasons, in the order the filters apply.
 REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate", "over the limit")
@@ -47,7 +48,7 @@ TopicIndex = dict[str, list[Item]]
 
 
 def index_topics(items: Iterable[Item]) -> TopicIndex:
-    """Items by casefolded topic, so a topic feed visits only its own items."""
+    """Items by topic key, so a topic feed visits only its own items."""
     index: TopicIndex = {}
     for item in items:
         for key in item.topic_keys:
@@ -70,7 +71,7 @@ def select(
     if feed.topics is None:
         candidates: Iterable[Item] = items
     else:
-        wanted = {t.casefold() for t in feed.topics}
+        wanted = {topic_key(t) for t in feed.topics}
         if topics is None:
             candidates = [i for i in items if not wanted.isdisjoint(i.topic_keys)]
         else:
@@ -104,33 +105,54 @@ def select(
     return Selection(feed, tuple(kept), dropped)
 
 
-def slugify(topic: str) -> str:
-    """A file-name-safe slug for an auto topic feed ("AI in Healthcare" -> "ai-in-healthcare")."""
-    slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
-    return slug[:100]
+@dataclass(frozen=True, slots=True)
+class FeedPlan:
+    """The feeds of one run, and messages about automatic topic feeds (once per run)."""
+
+    feeds: tuple[FeedConfig, ...]
+    notices: list[str] = field(default_factory=list)
 
 
-def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
+def _spelling(counts: Counter[str]) -> str:
+    """A topic's name: its most common spelling (ties: the first in code-point order)."""
+    return min(counts, key=lambda s: (-counts[s], s))
+
+
+def _carries(feed: FeedConfig, key: str) -> bool:
+    return feed.topics is None or key in {topic_key(t) for t in feed.topics}
+
+
+def feeds_for(config: Config, items: Sequence[Item]) -> FeedPlan:
     """The configured feeds, plus one per topic found in the items when ``auto_topics`` is on.
 
-    A configured feed wins over an automatic one with the same slug.
+    A topic is every spelling with one :func:`~feeds.topics.topic_key`, named by its most
+    common spelling. A configured feed keeps its slug: a topic whose slug it is gets no
+    automatic feed when the configured one carries the topic, and a distinct slug otherwise.
     """
     if not config.auto_topics:
-        return config.feeds
-    taken = {f.slug.lower() for f in config.feeds} | RESERVED_SLUGS
-    auto: dict[str, FeedConfig] = {}
-    # Sorted by (casefold, spelling): "AI" and "ai" give one feed, titled the same every run.
-    for topic in sorted(
-        {t for item in items for t in item.topics}, key=lambda t: (t.casefold(), t)
-    ):
-        slug = slugify(topic)
-        if not slug or slug in taken or slug in auto:
-            continue
-        auto[slug] = replace(
-            config.defaults,
-            slug=slug,
-            title=topic,
-            description=f"{config.site.title}: {topic}",
-            topics=(topic,),
-        )
-    return config.feeds + tuple(auto.values())
+        return FeedPlan(config.feeds)
+    spellings: dict[str, Counter[str]] = {}
+    for item in items:
+        for name, key in zip(item.topics, item.topic_keys, strict=True):
+            spellings.setdefault(key, Counter())[name] += 1
+    configured = {f.slug.lower(): f for f in config.feeds}
+    names = {
+        key: _spelling(counts)
+        for key, counts in spellings.items()
+        if not (slugify(key) in configured and _carries(configured[slugify(key)], key))
+    }
+    slugs = assign_slugs(names, taken={*configured, *RESERVED_SLUGS})
+    auto = sorted(
+        (
+            replace(
+                config.defaults,
+                slug=slugs.by_key[key],
+                title=name,
+                description=f"{config.site.title}: {name}",
+                topics=(name,),
+            )
+            for key, name in names.items()
+        ),
+        key=attrgetter("slug"),
+    )
+    return FeedPlan(config.feeds + tuple(auto), slugs.notices)

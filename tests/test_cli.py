@@ -149,3 +149,17 @@ def test_missing_seeds_folder_keeps_old_feeds(project: Project) -> None:
     assert result.exit_code == 1
     assert "seeds: folder" in result.stderr
     assert snapshot(project.output) == before
+
+
+def test_topic_feed_notices_are_warning_lines(project: Project) -> None:
+    for name, topic in [("g.md", "Ελληνικά"), ("a.md", "Café"), ("b.md", "Cafe")]:
+        project.seed(name, title=name, webUrl=f"https://news.example/{name}", topics=[topic])
+    project.configure([], auto_topics=True)
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 0
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 2 and all(w.startswith("warning: topic ") for w in warnings)
+    assert "warning: topic 'Ελληνικά': feed slug 'ellinika' is transliterated" in warnings
+    assert "warning: topic 'Café' would have the slug 'cafe', the slug of 'Cafe'" in warnings[0]
+    assert [ln.split()[0] for ln in result.stdout.splitlines()][:2] == ["cafe", "cafe-95c781c8"]
+    assert (project.output / "ellinika.atom").exists()

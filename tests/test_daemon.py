@@ -286,3 +286,23 @@ def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
     assert daemon.tick(NOW).rerendered == 0
     assert daemon.tick(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)).rerendered == 1
     assert titles(project.output / "ai.atom") == ["Future", "A"]
+
+
+def test_topic_notices_are_logged_once_while_they_hold(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = Project(tmp_path)
+    project.configure([], auto_topics=True)
+    project.seed("g.md", title="G", topics=["Ελληνικά"], webUrl="https://news.example/g")
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    with caplog.at_level("WARNING", logger="feeds"):
+        daemon.tick(NOW)
+        project.seed("h.md", title="H", topics=["Ελληνικά"], webUrl="https://news.example/h")
+        daemon.tick(NOW)  # rebuilt, the same notice: not logged again
+        project.seed("c.md", title="C", topics=["Café"], webUrl="https://news.example/c")
+        project.seed("d.md", title="D", topics=["Cafe"], webUrl="https://news.example/d")
+        daemon.tick(NOW)
+    notices = [r.getMessage() for r in caplog.records if r.getMessage().startswith("warning:")]
+    assert len(notices) == 2
+    assert notices[0] == "warning: topic 'Ελληνικά': feed slug 'ellinika' is transliterated"
+    assert notices[1].startswith("warning: topic 'Café' would have the slug 'cafe'")

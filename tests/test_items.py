@@ -188,3 +188,16 @@ def test_titles_lose_bidi_controls_and_stray_invisibles() -> None:
     title = "­​Breaking:‮ gnp.exe ⁦news⁩‏­"
     result = normalize({"title": title, "publishedDateTime": "2024-01-01"}, "s.md")
     assert result.item.title == "Breaking: gnp.exe news"
+
+
+def test_one_spelling_per_topic_identity_is_kept() -> None:
+    item = normalize(
+        {
+            "title": "t",
+            "publishedDateTime": "2024-01-01",
+            "topics": ["Power Apps", "power-apps", "POWER APPS!!!", "AI", "C", "C++"],
+        },
+        "s.md",
+    ).item
+    assert item.topics == ("Power Apps", "AI", "C", "C++")
+    assert item.topic_keys == ("power apps", "ai", "c", "c++")

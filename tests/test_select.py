@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import FeedConfig, parse_config
+from feeds.config import Config, FeedConfig, parse_config
 from feeds.items import Item
-from feeds.select import feeds_for, select
+from feeds.select import feeds_for, index_topics, select
 from tests.helpers import SITE, make_item
 
 
@@ -100,10 +100,12 @@ def test_auto_topics_add_a_feed_per_topic() -> None:
         Path("/x/config.yaml"),
     )
     items = [item("a", topics=("AI", "AI in Healthcare")), item("b", topics=("Machine Learning",))]
-    feeds = feeds_for(config, items)
+    plan = feeds_for(config, items)
+    feeds = plan.feeds
     assert [f.slug for f in feeds] == ["ai", "ai-in-healthcare", "machine-learning"]
     assert feeds[0].title == "Mine"
     assert feeds[1].topics == ("AI in Healthcare",) and feeds[1].min_quality == 5
+    assert plan.notices == []
 
 
 def test_future_dated_items_wait_for_their_time() -> None:
@@ -119,8 +121,6 @@ def test_future_dated_items_wait_for_their_time() -> None:
 
 
 def test_topic_index_gives_the_same_selection() -> None:
-    from feeds.select import index_topics
-
     items = [
         item(
             f"i{n}",
@@ -136,6 +136,78 @@ def test_topic_index_gives_the_same_selection() -> None:
 
 
 NOW9 = dt.datetime(2024, 1, 10, tzinfo=dt.UTC)
+
+
+def _auto(feeds: list[dict] | None = None) -> Config:
+    return parse_config(
+        {"site": SITE, "auto_topics": True, "feeds": feeds or []}, Path("/x/config.yaml")
+    )
+
+
+def test_any_spelling_of_a_topic_is_in_its_feed() -> None:
+    items = [
+        item("a", topics=("Power Apps",)),
+        item("b", topics=("Power-Apps",)),
+        item("c", topics=("POWER APPS!!!",)),
+        item("d", topics=("power_apps", "Other")),
+        item("e", topics=("PowerApps",)),  # one word: another topic
+    ]
+    configured = feed(topics=("Power Apps",))
+    assert sorted(ids(select(items, configured))) == ["a", "b", "c", "d"]
+    assert select(items, configured) == select(items, configured, topics=index_topics(items))
+    plan = feeds_for(
+        _auto([{"slug": "power-apps", "title": "PA", "topics": ["power apps"]}]), items
+    )
+    assert [f.slug for f in plan.feeds] == ["power-apps", "other", "powerapps"]
+    assert sorted(ids(select(items, plan.feeds[0]))) == ["a", "b", "c", "d"]
+
+
+def test_an_auto_feed_is_named_by_the_most_common_spelling() -> None:
+    items = [item(f"n{i}", topics=("Power Apps",)) for i in range(3)]
+    items += [item("x", topics=("POWER APPS",)), item("y", topics=("power-apps",))]
+    items += [item("t1", topics=("AI",)), item("t2", topics=("ai",))]  # a tie: code points
+    (power,) = [f for f in feeds_for(_auto(), items).feeds if f.slug == "power-apps"]
+    assert (power.title, power.topics) == ("Power Apps", ("Power Apps",))
+    assert len(select(items, power).items) == 5
+    assert [f.title for f in feeds_for(_auto(), items).feeds if f.slug == "ai"] == ["AI"]
+
+
+def test_topics_in_any_script_get_a_feed_and_a_message() -> None:
+    items = [
+        item("g", topics=("Ελληνικά",)),
+        item("j", topics=("日本語",)),
+        item("c1", topics=("C",)),
+        item("c2", topics=("C++",)),
+        item("f1", topics=("Café",)),
+        item("f2", topics=("Cafe",)),
+    ]
+    plan = feeds_for(_auto(), items)
+    slugs = {f.title: f.slug for f in plan.feeds}
+    assert slugs["Ελληνικά"] == "ellinika" and slugs["日本語"] == "ri-ben-yu"
+    assert (slugs["C"], slugs["C++"], slugs["Cafe"]) == ("c", "c-plus-plus", "cafe")
+    assert slugs["Café"].startswith("cafe-")
+    assert len(plan.notices) == 3  # two transliterated, one disambiguated
+    assert all(len(select(items, f).items) == 1 for f in plan.feeds)
+
+
+def test_a_configured_slug_wins_and_an_uncovered_topic_moves_aside() -> None:
+    items = [item("a", topics=("AI",)), item("r", topics=("Robots",))]
+    plan = feeds_for(
+        _auto(
+            [
+                {"slug": "ai", "title": "Mine", "topics": ["Ai"]},  # the same topic
+                {"slug": "robots", "title": "Machines", "topics": ["Machines"]},
+            ]
+        ),
+        items,
+    )
+    assert [f.slug for f in plan.feeds][:2] == ["ai", "robots"]
+    (moved,) = plan.feeds[2:]
+    assert moved.slug.startswith("robots-") and moved.title == "Robots"
+    assert plan.notices == [
+        f"topic 'Robots' would have the slug 'robots', taken by a configured feed or a site "
+        f"page; its feed is {moved.slug!r}"
+    ]
 
 
 @pytest.mark.parametrize(
