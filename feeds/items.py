@@ -105,7 +105,8 @@ class Item:
     related: tuple[Related, ...] = ()
     source: str = ""
     # Derived for selection (stored, so a cache load decodes rather than recomputes them):
-    # casefolded topics, and the publication time as a number for newest-first ordering.
+    # the topics' identity keys (feeds.topics.topic_key), and the time an entry stands at in
+    # newest-first order (its publication; a duplicate group's newest, see select).
     topic_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
     sort_ts: float | None = field(default=None, repr=False, compare=False)
 

@@ -44,6 +44,15 @@ def _better(a: Item, b: Item) -> bool:
     return a.source < b.source
 
 
+def _merged(best: Item, first: dt.datetime, last: dt.datetime) -> Item:
+    """A duplicate group's entry: the best seed's content, published at the group's first
+    publication, standing (and updated) at its newest, so a re-post surfaces at the top."""
+    updated = max(best.updated, last)
+    if (first, updated, last) == (best.published, best.updated, best.published):
+        return best
+    return replace(best, published=first, updated=updated, sort_ts=last.timestamp())
+
+
 TopicIndex = dict[str, list[Item]]
 
 
@@ -82,6 +91,7 @@ def select(
             candidates = list(seen.values())
         dropped["off-topic"] = len(items) - len(candidates)
     best: dict[str, Item] = {}
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}  # a duplicate group's publications
     for item in candidates:
         if (
             feed.missing_quality == "drop"
@@ -95,11 +105,16 @@ def select(
             dropped["future-dated"] += 1
         else:
             other = best.get(item.id)
-            if other is not None:
-                dropped["duplicate"] += 1
-                if not _better(item, other):
-                    continue
-            best[item.id] = item
+            if other is None:
+                best[item.id] = item
+                continue
+            dropped["duplicate"] += 1
+            first, last = spans.get(item.id, (other.published, other.published))
+            spans[item.id] = (min(first, item.published), max(last, item.published))
+            if _better(item, other):
+                best[item.id] = item
+    for key, (first, last) in spans.items():
+        best[key] = _merged(best[key], first, last)
     kept = heapq.nsmallest(feed.max_items, best.values(), key=attrgetter("order_key"))
     dropped["over the limit"] = len(best) - len(kept)
     return Selection(feed, tuple(kept), dropped)

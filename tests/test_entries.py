@@ -213,3 +213,20 @@ def test_site_url_without_its_slash_still_gives_working_links(project: Project) 
     assert atom.feed.id == BASE_URL + "ai"
     assert [ln.href for ln in atom.feed.links if ln.rel == "self"] == [BASE_URL + "ai.atom"]
     w3c_validate([project.output / "ai.atom", project.output / "ai.rss"])
+
+
+def test_a_repost_surfaces_at_the_top(project: Project) -> None:
+    url = "https://news.example/story"
+    project.seed("a.md", title="Story", originalUrl=url, quality=80,
+                 publishedDateTime="2024-01-01T00:00:00Z")  # fmt: skip
+    project.seed("b.md", title="Story again", originalUrl=url, quality=50,
+                 publishedDateTime="2024-03-01T00:00:00Z")  # fmt: skip
+    project.seed("c.md", title="In between", webUrl="https://news.example/c",
+                 publishedDateTime="2024-02-01T00:00:00Z")  # fmt: skip
+    project.configure([{"slug": "all", "title": "All"}])
+    generate(load_config(project.config_path))
+    atom = parse_feed((project.output / "all.atom").read_bytes())
+    assert [e.title for e in atom.entries] == ["Story", "In between"]
+    assert atom.entries[0].published == "2024-01-01T00:00:00+00:00"
+    assert atom.entries[0].updated == "2024-03-01T00:00:00+00:00"
+    assert atom.feed.updated == "2024-03-01T00:00:00+00:00"

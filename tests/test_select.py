@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,42 @@ def test_quality_compares_as_a_number(quality: float, kept: bool) -> None:
     assert (len(sel.items) == 1) == kept
     assert sel.dropped["low quality"] == (not kept)
     assert len(select([item("q", quality=quality)], feed(min_quality=49.5)).items) == 1
+
+
+def _when(day: int) -> dt.datetime:
+    return dt.datetime(2024, 1, day, tzinfo=dt.UTC)
+
+
+def test_a_repost_stands_at_its_newest_publication() -> None:
+    items = [
+        item("story", day=1, quality=90, source="original.md"),
+        item("story", day=9, quality=40, source="repost.md"),
+        item("other", day=5),
+    ]
+    sel = select(items, feed())
+    assert ids(sel) == ["story", "other"]  # at the re-post's date, not the original's
+    entry = sel.items[0]
+    assert entry.source == "original.md"  # content from the best seed
+    assert (entry.published, entry.updated) == (_when(1), _when(9))
+    assert sel.dropped["duplicate"] == 1
+
+
+def test_a_duplicate_group_takes_the_best_content_and_its_span_of_dates() -> None:
+    best = replace(item("u", day=4, quality=60, source="b.md"), updated=_when(20))
+    items = [
+        item("u", day=6, quality=30, source="a.md"),
+        best,
+        item("u", day=2, quality=60, source="c.md"),  # as good, but older
+        item("u", day=15, quality=90, source="low.md", published=False),  # not in this feed
+        item("u", day=25, quality=90, source="future.md"),  # held back
+        item("v", day=5),
+    ]
+    sel = select(items, feed(), now=_when(10))
+    entry = sel.items[0]
+    assert entry.source == "b.md" and entry.quality == 60
+    assert entry.published == _when(2)  # the earliest
+    assert entry.updated == _when(20)  # its own later update stands
+    assert ids(sel) == ["u", "v"]  # at the newest publication (day 6) in the group
+    assert sel.dropped["duplicate"] == 2
+    single = select([best], feed(), now=_when(10)).items[0]
+    assert single is best  # a seed without duplicates is left as it is
