@@ -249,6 +249,8 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
         lambda: (project.seeds / "sub/c.md").unlink(),
         lambda: project.write_raw("broken.md", "---\ntitle: [\n---\n"),
         lambda: seed("e.md", 5, topics=["Robots"], originalUrl="https://news.example/1"),
+        lambda: seed("f.md", 6, topics=["ROBOTS!"]),  # another spelling of one topic
+        lambda: seed("f.md", 6, topics=["robots"], excerpt="edited"),
         lambda: (project.seeds / "a.md").unlink(),
     ]
     for i, step in enumerate(steps):

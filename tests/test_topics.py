@@ -6,6 +6,8 @@ import random
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.files import is_slug
 from feeds.topics import assign_slugs, slugify, topic_key
@@ -105,3 +107,13 @@ def test_transliterated_unreadable_and_taken_slugs_are_never_silent() -> None:
     assert "topic '!!!' has no letters or digits" in notices
     assert "topic 'Index' would have the slug 'index', taken by a configured feed" in notices
     assert "Café" not in notices  # an accent taken off is no transliteration
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.text(max_size=12), max_size=8))
+def test_any_names_get_stable_keys_and_distinct_valid_slugs(names: list[str]) -> None:
+    for name in names:
+        assert topic_key(topic_key(name)) == topic_key(name)
+    slugs = _assign(*names).by_key
+    assert len(set(slugs.values())) == len(slugs) == len({topic_key(n) for n in names})
+    assert all(is_slug(s) for s in slugs.values())
