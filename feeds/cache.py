@@ -44,6 +44,8 @@ def _code_digest() -> str:
         "fastyaml.py",
         "items.py",
         "text.py",
+        "urls.py",
+        "topics.py",
         "problems.py",
         "incremental.py",
     ):

@@ -79,10 +79,12 @@ def _summary(report: Report) -> None:
         )
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
-    for notice in report.notices:
-        click.echo(f"note: {notice}", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for problem in report.problems:
         click.echo(problem.line_text(), err=True)
+    for notice in report.notices:
+        click.echo(f"warning: {notice}", err=True)
 
 
 class _ProgressBar:

@@ -38,11 +38,17 @@ def ranked_related(item: Item, limit: int) -> list[Related]:
     return sorted(item.related, key=key)[:limit]
 
 
+def attribute_text(text: str) -> str:
+    """Text for an attribute value: a reader that decodes the HTML once too often would let a
+    '"' close the attribute (and what follows open an event handler); "'" cannot."""
+    return text.replace('"', "'")
+
+
 def _image(item: Item) -> lxml_html.HtmlElement | None:
     if not item.images:
         return None
     lead = item.images[0]
-    attrs = {"src": lead.url, "alt": item.title}
+    attrs = {"src": lead.url, "alt": attribute_text(item.title)}
     if lead.width and lead.height:
         attrs.update(width=str(lead.width), height=str(lead.height))
     img = E.IMG(**attrs)

@@ -70,6 +70,7 @@ class Daemon:
         self._pending: Config | None = None
         self._pending_store: Store | None = None  # the store a staged config's lock holds
         self.serving: Path | None = None  # the folder --serve serves
+        self._notices: set[str] = set()  # the last build's, so a tick logs only new ones
 
     def _pipeline(self, config: Config, store: Store | None = None) -> Pipeline:
         return Pipeline(
@@ -92,11 +93,17 @@ class Daemon:
             self.pipeline.save_cache()
             self.pipeline = self._pipeline(config, self._pending_store or self.pipeline.store)
             self._pending_store = None
+            self._notices = set()  # a new config: its notices are news
         report = self.pipeline.run(now)
         for problem in report.stats.problems:
             log.warning("%s", problem.line_text())
-        for notice in report.notices:
-            log.warning("%s", notice)
+        for note in report.notes:
+            log.warning("%s", note)
+        if report.build is not None:  # each notice is logged once, when it first applies
+            for notice in report.notices:
+                if notice not in self._notices:
+                    log.warning("warning: %s", notice)
+            self._notices = set(report.notices)
         # The index is long-lived and acyclic: keep the cyclic GC from rescanning it every tick.
         gc.freeze()
         return report

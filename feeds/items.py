@@ -9,6 +9,7 @@ with a note saying so.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import reprlib
 import sys
@@ -19,7 +20,9 @@ from urllib.parse import quote
 from dateutil import parser as dateparser
 
 from feeds.problems import SeedError
-from feeds.text import clean_url, repair_text
+from feeds.text import placeholder_reason, repair_text
+from feeds.topics import topic_key
+from feeds.urls import clean_url
 
 UTC = dt.UTC
 MIN_YEAR, MAX_YEAR = 1900, 9998
@@ -35,6 +38,9 @@ _COMMON_ISO = re.compile(
     r"(?:Z|[+-]\d{2}:\d{2})?)?$"
 )
 _INT_TEXT = re.compile(r"^\s*[-+]?[0-9]{1,18}\s*$")  # ASCII digits only ("²".isdigit() is True)
+# A decimal number in text ("49.5", " 80 ", "1e2"): ASCII digits only ("٤٢" is no quality).
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+MAX_QUALITY = 1e15  # beyond this a "quality" is garbage (and too big for the parse cache)
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
@@ -77,7 +83,7 @@ class Related:
     title: str
     link: str
     provider: Provider | None = None
-    quality: int | None = None
+    quality: int | float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,7 @@ class Item:
     summary: str
     published: dt.datetime
     updated: dt.datetime
-    quality: int | None = None
+    quality: int | float | None = None
     is_published: bool | None = None
     type: str | None = None
     topics: tuple[str, ...] = ()
@@ -99,16 +105,15 @@ class Item:
     related: tuple[Related, ...] = ()
     source: str = ""
     # Derived for selection (stored, so a cache load decodes rather than recomputes them):
-    # casefolded topics, and the publication time as a number for newest-first ordering.
+    # the topics' identity keys (feeds.topics.topic_key), and the time an entry stands at in
+    # newest-first order (its publication; a duplicate group's newest, see select).
     topic_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
     sort_ts: float | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Topic names recur across the whole corpus: share one string object per name.
         object.__setattr__(self, "topics", tuple(map(sys.intern, self.topics)))
-        keys = (
-            self.topic_keys if self.topic_keys is not None else (t.casefold() for t in self.topics)
-        )
+        keys = self.topic_keys if self.topic_keys is not None else map(topic_key, self.topics)
         object.__setattr__(self, "topic_keys", tuple(map(sys.intern, keys)))
         if self.sort_ts is None:
             object.__setattr__(self, "sort_ts", self.published.timestamp())
@@ -197,6 +202,21 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def number(value: Any) -> int | float | None:
+    """A quality as a number: an integer, a finite decimal, or text holding one ("49.5").
+
+    Booleans (YAML's ``yes``), infinities, NaN, absurd magnitudes and anything else are no
+    number: a quality that cannot be compared must not pass every ``min_quality``.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        value = int(value) if _INT_TEXT.match(value) else float(value)
+    if isinstance(value, int | float) and math.isfinite(value) and abs(value) <= MAX_QUALITY:
+        return value
+    return None
+
+
 def _provider(value: Any) -> Provider | None:
     if not isinstance(value, dict):
         return None
@@ -260,7 +280,7 @@ def _related(
                 title=title,
                 link=link,
                 provider=_provider(raw.get("provider")),
-                quality=_int(raw.get("quality")),
+                quality=number(raw.get("quality")),
             )
         )
     if len(out) > MAX_RELATED:
@@ -279,15 +299,31 @@ def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         notes.append(f"topics: expected a list, got {_type_name(value)}; ignored")
         return ()
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # one spelling per topic (the first), by identity key
     for raw in value:
         name = _text(raw, 100)
-        if name and name.casefold() not in seen:
+        if name and topic_key(name) not in seen:
             if len(seen) == MAX_TOPICS:
                 notes.append(f"topics: more than {MAX_TOPICS}; the rest ignored")
                 break
-            seen[name.casefold()] = name
+            seen[topic_key(name)] = name
     return tuple(seen.values())
+
+
+def _summary(value: Any, title: str, limits: TextLimits, notes: list[str]) -> str:
+    """The excerpt as the entry's summary, or "" when it is none: readers would show a
+    placeholder ("NA"), the title twice, or a bare URL as if it were the story."""
+    if value is None:
+        return ""
+    text = _text(value, limits.max_summary_length)
+    if text is None:
+        notes.append(f"excerpt: expected text, got {_type_name(value)}; ignored")
+        return ""
+    why = placeholder_reason(text, title) if text else None
+    if why:
+        notes.append(f"excerpt: {_short(text)} is {why}, not a summary; dropped")
+        return ""
+    return text
 
 
 def _published_flag(value: Any, notes: list[str]) -> bool | None:
@@ -336,18 +372,13 @@ def normalize(
     for key, raw, url in (("originalUrl", original, original_url), ("webUrl", web, web_url)):
         if raw is not None and url is None:
             notes.append(f"{key}: not an absolute http(s) URL {_short(raw)}; ignored")
-    summary = record.get("excerpt")
-    summary_text = _text(summary, limits.max_summary_length) if summary is not None else ""
-    if summary_text is None:
-        notes.append(f"excerpt: expected text, got {_type_name(summary)}; ignored")
-        summary_text = ""
-
+    summary_text = _summary(record.get("excerpt"), title, limits, notes)
     quality = None
     if record.get("quality") is not None:
-        quality = _int(record["quality"])
+        quality = number(record["quality"])
         if quality is None:
             notes.append(
-                f"quality: expected an integer, got {_short(record['quality'])}; treated as absent"
+                f"quality: expected a number, got {_short(record['quality'])}; treated as absent"
             )
     is_published = _published_flag(record.get("published"), notes)
 

@@ -31,7 +31,7 @@ _UNSAFE_URL_CHARS = frozenset(map(chr, [*range(0x21), 0x7F]))
 def safe_url(value: object) -> str:
     """The URL if it is an absolute http(s) URL without spaces or controls, else "".
 
-    Items' URLs are already clean (feeds.text.clean_url); this is the templates' own last
+    Items' URLs are already clean (feeds.urls.clean_url); this is the templates' own last
     line of defence, so no template mistake can put ``javascript:`` into an attribute.
     """
     if not isinstance(value, str) or not value or _UNSAFE_URL_CHARS.intersection(value):

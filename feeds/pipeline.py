@@ -33,6 +33,7 @@ from feeds.render import Rendered, render
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
 from feeds.store import LocalStore, Store
+from feeds.topics import topic_key
 from feeds.websub import Pinger
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
@@ -48,13 +49,14 @@ class Built:
 
 @dataclass(slots=True)
 class Build:
-    """Every feed of one run, in config order, the site's own files (index, OPML, 404), and
-    when a held-back item comes due."""
+    """Every feed of one run, in config order, the site's own files (index, OPML, 404), when
+    a held-back item comes due, and the run's messages about automatic topic feeds."""
 
     feeds: list[Built]
     site_files: Mapping[str, bytes] = field(default_factory=dict)
     next_release: dt.datetime | None = None
     rerendered: int = 0  # feeds rendered anew (not kept from the last build or from disk)
+    notices: list[str] = field(default_factory=list)  # "warning: …" lines, once per run
 
     @property
     def selections(self) -> list[Selection]:
@@ -96,7 +98,7 @@ def build(
     ``on_disk`` maps slugs to the input digests of files already published (those feeds are
     not rendered again when their inputs are unchanged); ``last`` is the previous build of a
     long-lived pipeline, whose feeds are kept when their selection is unchanged; ``touched``
-    names the casefolded topics of every item added, changed or removed since ``last`` (None:
+    names the topic keys of every item added, changed or removed since ``last`` (None:
     unknown), so a topic feed none of them belongs to is not even selected again.
     """
     now = now or dt.datetime.now(dt.UTC)
@@ -106,7 +108,8 @@ def build(
     topics = index_topics(items)
     feeds: list[Built] = []
     rerendered = 0
-    for feed in feeds_for(config, items):
+    plan = feeds_for(config, items)
+    for feed in plan.feeds:
         if should_stop():
             raise Cancelled
         old = last.get(feed.slug)
@@ -115,7 +118,7 @@ def build(
             same
             and touched is not None
             and feed.topics is not None
-            and touched.isdisjoint(t.casefold() for t in feed.topics)
+            and touched.isdisjoint(topic_key(t) for t in feed.topics)
         ):
             feeds.append(old)  # type: ignore[arg-type]
             continue
@@ -139,6 +142,7 @@ def build(
         render_site(settings, summaries),
         min(future) - FUTURE_GRACE if future else None,
         rerendered,
+        plan.notices,
     )
 
 
@@ -150,7 +154,7 @@ class Report:
     build: Build | None = None  # None: nothing changed, so nothing was built
     written: WriteResult | None = None
     ms: float = 0.0
-    notices: list[str] = field(default_factory=list)  # run-level messages (not about a seed)
+    notes: list[str] = field(default_factory=list)  # run-level news (migration, pings)
     _index: SeedIndex | None = field(default=None, repr=False)
 
     @property
@@ -165,6 +169,11 @@ class Report:
     def problems(self) -> list[Problem]:
         """Every problem of every seed in the folder (cached ones included)."""
         return self._index.problems() if self._index is not None else []
+
+    @property
+    def notices(self) -> list[str]:
+        """Messages about the run as a whole (automatic topic feeds), not about one seed."""
+        return self.build.notices if self.build else []
 
     @property
     def skipped(self) -> list[Problem]:
@@ -210,7 +219,7 @@ def fast_yaml_enabled() -> bool:
 
 
 def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> set[str]:
-    """Casefolded topics of every item added, changed or removed between two index states."""
+    """Topic keys of every item added, changed or removed between two index states."""
     if before is after:
         return set()
     touched: set[str] = set()
@@ -274,7 +283,7 @@ class Pipeline:
         self.last: dict[str, Built] = {}  # slug -> as last published
         self.published: set[str] | None = None  # files of the last successful publish
         self.next_release: dt.datetime | None = None
-        self.notices: list[str] = []  # run-level messages, said once
+        self.notes: list[str] = []  # run-level news, said once
         self.pinger = Pinger(config.hubs, config.state) if config.hubs else None
         self.background_pings = background_pings  # the daemon: never wait for a hub
 
@@ -307,7 +316,7 @@ class Pipeline:
             and time.monotonic() - self.cache_saved_at >= self.save_cache_every
         ):
             self.save_cache()
-        report.notices, self.notices = report.notices + self.notices, []
+        report.notes, self.notes = report.notes + self.notes, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
 
@@ -330,7 +339,7 @@ class Pipeline:
             return
         results = self.pinger.send(urls)
         failed = sum(not r.ok for r in results)
-        self.notices.append(
+        self.notes.append(
             f"websub: {len(results) - failed} of {len(results)} pings sent"
             + (f"; {failed} failed, kept for the next run" if failed else "")
         )
@@ -342,7 +351,7 @@ class Pipeline:
         if isinstance(store, LocalStore):
             moved = migrate_dotfiles(store.folder, config.state, store.location)
             if moved:
-                self.notices.append(
+                self.notes.append(
                     f"moved {', '.join(moved)} out of {store.folder} (the output now holds "
                     f"only files meant to be served; state lives in {config.state})"
                 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
@@ -16,6 +16,7 @@ from operator import attrgetter
 from feeds.config import Config, FeedConfig
 from feeds.files import RESERVED_SLUGS
 from feeds.items import Item
+from feeds.topics import assign_slugs, slugify, topic_key
 
 # Drop reasons, in the order the filters apply.
 REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate", "over the limit")
@@ -43,11 +44,20 @@ def _better(a: Item, b: Item) -> bool:
     return a.source < b.source
 
 
+def _merged(best: Item, first: dt.datetime, last: dt.datetime) -> Item:
+    """A duplicate group's entry: the best seed's content, published at the group's first
+    publication, standing (and updated) at its newest, so a re-post surfaces at the top."""
+    updated = max(best.updated, last)
+    if (first, updated, last) == (best.published, best.updated, best.published):
+        return best
+    return replace(best, published=first, updated=updated, sort_ts=last.timestamp())
+
+
 TopicIndex = dict[str, list[Item]]
 
 
 def index_topics(items: Iterable[Item]) -> TopicIndex:
-    """Items by casefolded topic, so a topic feed visits only its own items."""
+    """Items by topic key, so a topic feed visits only its own items."""
     index: TopicIndex = {}
     for item in items:
         for key in item.topic_keys:
@@ -70,7 +80,7 @@ def select(
     if feed.topics is None:
         candidates: Iterable[Item] = items
     else:
-        wanted = {t.casefold() for t in feed.topics}
+        wanted = {topic_key(t) for t in feed.topics}
         if topics is None:
             candidates = [i for i in items if not wanted.isdisjoint(i.topic_keys)]
         else:
@@ -81,6 +91,7 @@ def select(
             candidates = list(seen.values())
         dropped["off-topic"] = len(items) - len(candidates)
     best: dict[str, Item] = {}
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}  # a duplicate group's publications
     for item in candidates:
         if (
             feed.missing_quality == "drop"
@@ -94,43 +105,69 @@ def select(
             dropped["future-dated"] += 1
         else:
             other = best.get(item.id)
-            if other is not None:
-                dropped["duplicate"] += 1
-                if not _better(item, other):
-                    continue
-            best[item.id] = item
+            if other is None:
+                best[item.id] = item
+                continue
+            dropped["duplicate"] += 1
+            first, last = spans.get(item.id, (other.published, other.published))
+            spans[item.id] = (min(first, item.published), max(last, item.published))
+            if _better(item, other):
+                best[item.id] = item
+    for key, (first, last) in spans.items():
+        best[key] = _merged(best[key], first, last)
     kept = heapq.nsmallest(feed.max_items, best.values(), key=attrgetter("order_key"))
     dropped["over the limit"] = len(best) - len(kept)
     return Selection(feed, tuple(kept), dropped)
 
 
-def slugify(topic: str) -> str:
-    """A file-name-safe slug for an auto topic feed ("AI in Healthcare" -> "ai-in-healthcare")."""
-    slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
-    return slug[:100]
+@dataclass(frozen=True, slots=True)
+class FeedPlan:
+    """The feeds of one run, and messages about automatic topic feeds (once per run)."""
+
+    feeds: tuple[FeedConfig, ...]
+    notices: list[str] = field(default_factory=list)
 
 
-def feeds_for(config: Config, items: Sequence[Item]) -> tuple[FeedConfig, ...]:
+def _spelling(counts: Counter[str]) -> str:
+    """A topic's name: its most common spelling (ties: the first in code-point order)."""
+    return min(counts, key=lambda s: (-counts[s], s))
+
+
+def _carries(feed: FeedConfig, key: str) -> bool:
+    return feed.topics is None or key in {topic_key(t) for t in feed.topics}
+
+
+def feeds_for(config: Config, items: Sequence[Item]) -> FeedPlan:
     """The configured feeds, plus one per topic found in the items when ``auto_topics`` is on.
 
-    A configured feed wins over an automatic one with the same slug.
+    A topic is every spelling with one :func:`~feeds.topics.topic_key`, named by its most
+    common spelling. A configured feed keeps its slug: a topic whose slug it is gets no
+    automatic feed when the configured one carries the topic, and a distinct slug otherwise.
     """
     if not config.auto_topics:
-        return config.feeds
-    taken = {f.slug.lower() for f in config.feeds} | RESERVED_SLUGS
-    auto: dict[str, FeedConfig] = {}
-    # Sorted by (casefold, spelling): "AI" and "ai" give one feed, titled the same every run.
-    for topic in sorted(
-        {t for item in items for t in item.topics}, key=lambda t: (t.casefold(), t)
-    ):
-        slug = slugify(topic)
-        if not slug or slug in taken or slug in auto:
-            continue
-        auto[slug] = replace(
-            config.defaults,
-            slug=slug,
-            title=topic,
-            description=f"{config.site.title}: {topic}",
-            topics=(topic,),
-        )
-    return config.feeds + tuple(auto.values())
+        return FeedPlan(config.feeds)
+    spellings: dict[str, Counter[str]] = {}
+    for item in items:
+        for name, key in zip(item.topics, item.topic_keys, strict=True):
+            spellings.setdefault(key, Counter())[name] += 1
+    configured = {f.slug.lower(): f for f in config.feeds}
+    names = {
+        key: _spelling(counts)
+        for key, counts in spellings.items()
+        if not (slugify(key) in configured and _carries(configured[slugify(key)], key))
+    }
+    slugs = assign_slugs(names, taken={*configured, *RESERVED_SLUGS})
+    auto = sorted(
+        (
+            replace(
+                config.defaults,
+                slug=slugs.by_key[key],
+                title=name,
+                description=f"{config.site.title}: {name}",
+                topics=(name,),
+            )
+            for key, name in names.items()
+        ),
+        key=attrgetter("slug"),
+    )
+    return FeedPlan(config.feeds + tuple(auto), slugs.notices)

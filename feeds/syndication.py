@@ -6,6 +6,7 @@ order (entries prepended) are overridden, so the same input always gives the sam
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from urllib.parse import urlsplit
 
@@ -34,6 +35,23 @@ class RelatedLinksExtension(BaseEntryExtension):
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
         for attrs in self.links:
             xml_elem("link", entry, **attrs)
+        return entry
+
+
+class DescriptionHtmlExtension(BaseEntryExtension):
+    """The RSS ``<description>`` as HTML: readers render it as HTML, so plain text is escaped
+    once more there ("Patients aged <65" shows as written instead of opening a tag).
+
+    feedgen writes one summary to both formats, and Atom's stays plain text (type text).
+    """
+
+    def __init__(self) -> None:
+        self.html: str | None = None
+
+    def extend_rss(self, entry):  # type: ignore[no-untyped-def]
+        description = entry.find("description")
+        if self.html is not None and description is not None:
+            description.text = self.html
         return entry
 
 
@@ -97,6 +115,9 @@ def _generator(
     # Atom has author/name).
     fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("related", BaseExtension, RelatedLinksExtension, atom=True, rss=False)
+    fg.register_extension(
+        "description_html", BaseExtension, DescriptionHtmlExtension, atom=False, rss=True
+    )
     if settings.hubs:
         fg.register_extension("hubs", HubLinksExtension, BaseEntryExtension, atom=False, rss=True)
         fg.hubs.hubs = settings.hubs
@@ -113,7 +134,8 @@ def _add_entry(fg: FeedGenerator, item: Item, feed: FeedConfig, scheme: str) -> 
     if item.link:
         entry.link(href=item.link, rel="alternate")
     if item.summary:
-        entry.summary(item.summary)
+        entry.summary(item.summary)  # Atom: type text, shown as written
+        entry.description_html.html = html.escape(item.summary, quote=False)
     if feed.content == "full" or not item.link:
         # Atom needs content when there is no link; RSS gets it as content:encoded.
         entry.content(entry_html(item, feed.content, feed.max_related), type="html")

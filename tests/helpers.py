@@ -4,6 +4,8 @@ parsing, the W3C validator, and the danger pattern every safety test checks for.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import os
 import re
 import shutil
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -147,6 +150,50 @@ def executable_markup(html_text: str) -> list[str]:
             cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
             if name.lower() in URL_ATTRIBUTES and cleaned.startswith(BAD_SCHEMES):
                 found.append(f"<{el.tag} {name}={value!r}>")
+    return found
+
+
+def rendered_strings(name: str, data: bytes) -> Iterator[str]:
+    """Every string of a published file that a reader might render as HTML: each text and
+    attribute value of a feed (XML) or page (HTML), each string of a JSON Feed."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    if name.endswith(".json"):
+        stack: list[object] = [json.loads(data)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+        return
+    tree = lxml_html.fromstring(data) if name.endswith(".html") else etree.fromstring(data)
+    for el in tree.iter():
+        yield from (s for s in (el.text, el.tail) if s)
+        yield from el.attrib.values()
+
+
+def live_after_unescaping(text: str, rounds: int = 5) -> list[str]:
+    """Executable markup in ``text`` read as HTML, and after each of ``rounds`` more decodings
+    (a reader that unescapes once too often, or five times)."""
+    for k in range(rounds + 1):
+        if "<" in text and (found := executable_markup(text)):
+            return [f"after {k} unescapes: {f}" for f in found]
+        if "&" not in text:
+            break
+        text = html.unescape(text)
+    return []
+
+
+def inert_everywhere(name: str, data: bytes) -> list[str]:
+    """What could run in a published file: in the document as a browser or reader parses it,
+    and in any string of it after 0..5 more rounds of HTML unescaping."""
+    found = executable_markup(data.decode("utf-8")) if name.endswith(".html") else []
+    for text in rendered_strings(name, data):
+        found += live_after_unescaping(text)
     return found
 
 

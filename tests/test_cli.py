@@ -59,7 +59,7 @@ def test_config_error_exits_1_and_leaves_output_untouched(project: Project) -> N
     assert result.exit_code == 1
     assert result.stderr == (
         f"feeds: config error: {project.config_path}: "
-        "feeds[0].min_quality: expected an integer, got 'high'\n"
+        "feeds[0].min_quality: expected a number, got 'high'\n"
     )
     after = snapshot(project.output)
     assert after == before
@@ -156,3 +156,17 @@ def test_generate_does_not_import_the_web_server() -> None:
     code = "import sys, feeds.cli; print(sorted({'uvicorn', 'starlette'} & set(sys.modules)))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stderr
+
+
+def test_topic_feed_notices_are_warning_lines(project: Project) -> None:
+    for name, topic in [("g.md", "Ελληνικά"), ("a.md", "Café"), ("b.md", "Cafe")]:
+        project.seed(name, title=name, webUrl=f"https://news.example/{name}", topics=[topic])
+    project.configure([], auto_topics=True)
+    result = run("generate", "--config", str(project.config_path))
+    assert result.exit_code == 0
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 2 and all(w.startswith("warning: topic ") for w in warnings)
+    assert "warning: topic 'Ελληνικά': feed slug 'ellinika' is transliterated" in warnings
+    assert "warning: topic 'Café' would have the slug 'cafe', the slug of 'Cafe'" in warnings[0]
+    assert [ln.split()[0] for ln in result.stdout.splitlines()][:2] == ["cafe", "cafe-95c781c8"]
+    assert (project.output / "ellinika.atom").exists()

@@ -46,7 +46,7 @@ def test_defaults_and_overrides_are_merged() -> None:
                     {"slug": "c", "title": "C", "min_quality": "high"},
                 ]
             },
-            "feeds[2].min_quality: expected an integer, got 'high'",
+            "feeds[2].min_quality: expected a number, got 'high'",
         ),
         (
             {"feeds": [{"slug": "a", "title": "A", "min_qualty": 3}]},
@@ -73,6 +73,21 @@ def test_defaults_and_overrides_are_merged() -> None:
         ({"text": {"max_title_length": 5}}, "text.max_title_length: must be >= 10, got 5"),
         ({"defaults": {"max_related": 21}}, "defaults.max_related: must be <= 20, got 21"),
         ({"site": {"title": "S", "url": "ftp://x"}}, "site.url: expected an absolute http(s) URL"),
+        (
+            {"site": {"title": "S", "url": "https://example.org/?page=feeds"}},
+            "site.url: must not have a query ('?...'): 'https://example.org/?page=feeds'",
+        ),
+        (
+            {"site": {"title": "S", "url": "https://example.org/feeds/#x"}},
+            "site.url: must not have a fragment",
+        ),
+        (
+            {"site": {"title": "S", "url": "https://ed:secret@example.org/"}},
+            "site.url: must not contain credentials",
+        ),
+        ({"site": {"title": "S", "url": "https://example.org/my feeds/"}}, "site.url: contains"),
+        ({"defaults": {"min_quality": True}}, "defaults.min_quality: expected a number, got True"),
+        ({"defaults": {"min_quality": float("nan")}}, "defaults.min_quality: expected a number"),
         ({"feeds": [{"slug": "a"}]}, "feeds[0].title: required key is missing"),
         (
             {"schedule": {"interval": "1m", "cron": "* * * * *"}},
@@ -127,3 +142,14 @@ def test_load_config_checks_folders_and_yaml(tmp_path: Path) -> None:
     path.write_text("site: [unclosed\n")
     with pytest.raises(ConfigError, match=r"config.yaml:2: YAML error"):
         load_config(path)
+
+
+def test_site_url_is_canonical_and_ends_with_a_slash() -> None:
+    site = {"title": "S", "url": "https://Bücher.example/feeds"}
+    assert _parse({"site": site}).site.url == "https://xn--bcher-kva.example/feeds/"
+
+
+def test_min_quality_may_be_any_number() -> None:
+    config = _parse({"defaults": {"min_quality": 49.5}, "feeds": [{"slug": "a", "title": "A"}]})
+    assert config.feeds[0].min_quality == 49.5
+    assert _parse({"defaults": {"min_quality": 50}}).defaults.min_quality == 50

@@ -1,10 +1,11 @@
 import datetime as dt
+import html
 
 from lxml import html as lxml_html
 
 from feeds.content import entry_html, ranked_related
 from feeds.items import Image, Item, Provider, Related
-from tests.helpers import make_item
+from tests.helpers import executable_markup, make_item
 
 WHEN = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
@@ -86,3 +87,10 @@ def test_hostile_strings_are_escaped_not_executed() -> None:
     attrs = {name for e in tree.iter() for name in e.attrib}
     assert attrs == {"src", "alt", "width", "height", "rel", "href"}
     assert all(e.get("href", "https:").startswith("https:") for e in tree.iter())
+
+
+def test_a_title_in_an_attribute_cannot_close_its_quotes_when_decoded_again() -> None:
+    body = entry_html(_item(title='Say "hi" onmouseover="alert(1)'))
+    img = lxml_html.fragment_fromstring(body, create_parent="div").find(".//img")
+    assert img.get("alt") == "Say 'hi' onmouseover='alert(1)"
+    assert executable_markup(html.unescape(body)) == []

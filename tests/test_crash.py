@@ -121,8 +121,9 @@ def test_sigkill_never_leaves_a_partial_feed(tmp_path: Path) -> None:
     subprocess.run(exe, check=True, capture_output=True)
     assert not [p for p in project.output.iterdir() if p.name.endswith(TMP_SUFFIX)]
     assert _outputs(project) == versions[final]
-    for data in versions[final].values():
-        assert parse_feed(data).entries
+    for name, data in versions[final].items():
+        if name.endswith((".atom", ".rss")):  # the pages, JSON feeds and OPML are compared above
+            assert parse_feed(data).entries, name
     # The test proves something only if kills landed while files were being replaced.
     assert killed_mid_write >= KILLS // 4, f"only {killed_mid_write} of {KILLS} kills mid-write"
     print(

@@ -251,6 +251,8 @@ def test_ticks_match_fresh_generate_over_a_scripted_sequence(tmp_path: Path) -> 
         lambda: (project.seeds / "sub/c.md").unlink(),
         lambda: project.write_raw("broken.md", "---\ntitle: [\n---\n"),
         lambda: seed("e.md", 5, topics=["Robots"], originalUrl="https://news.example/1"),
+        lambda: seed("f.md", 6, topics=["ROBOTS!"]),  # another spelling of one topic
+        lambda: seed("f.md", 6, topics=["robots"], excerpt="edited"),
         lambda: (project.seeds / "a.md").unlink(),
     ]
     for i, step in enumerate(steps):
@@ -325,3 +327,23 @@ def test_run_with_serve_runs_the_daemon_and_the_server_in_one_process(
     assert code == 0, log.read_text()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+
+
+def test_topic_notices_are_logged_once_while_they_hold(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = Project(tmp_path)
+    project.configure([], auto_topics=True)
+    project.seed("g.md", title="G", topics=["Ελληνικά"], webUrl="https://news.example/g")
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    with caplog.at_level("WARNING", logger="feeds"):
+        daemon.tick(NOW)
+        project.seed("h.md", title="H", topics=["Ελληνικά"], webUrl="https://news.example/h")
+        daemon.tick(NOW)  # rebuilt, the same notice: not logged again
+        project.seed("c.md", title="C", topics=["Café"], webUrl="https://news.example/c")
+        project.seed("d.md", title="D", topics=["Cafe"], webUrl="https://news.example/d")
+        daemon.tick(NOW)
+    notices = [r.getMessage() for r in caplog.records if r.getMessage().startswith("warning:")]
+    assert len(notices) == 2
+    assert notices[0] == "warning: topic 'Ελληνικά': feed slug 'ellinika' is transliterated"
+    assert notices[1].startswith("warning: topic 'Café' would have the slug 'cafe'")

@@ -1,13 +1,15 @@
 """What a subscriber sees: rich, clean, safe entries end to end (seeds -> feed files)."""
 
 import html
+import json
 from pathlib import Path
 
 from lxml import html as lxml_html
 
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.helpers import DANGER, Project, parse_feed, w3c_validate
+from feeds.text import visible
+from tests.helpers import BASE_URL, DANGER, Project, parse_feed, w3c_validate
 
 SEED_003 = "https://healthitanalytics.com/news/deep-learning-tool-predicts-brain-metastasis-in-lung-cancer-patients"
 
@@ -174,3 +176,57 @@ def test_updated_moves_only_when_what_readers_see_changes(project: Project) -> N
     assert entry.updated == "2024-02-03T08:00:00+00:00"
     assert entry.published == "2024-02-01T10:00:00+00:00"
     assert path.exists()
+
+
+def _rendered_text(fragment: str) -> str:
+    """What a reader shows for an HTML fragment (the text of the parsed HTML)."""
+    return visible(lxml_html.fragment_fromstring(fragment, create_parent="div").text_content())
+
+
+def test_plain_text_shows_as_written_in_every_format(project: Project) -> None:
+    title = "Why P<NP matters & x<y holds, I <3 NY"
+    excerpt = "Patients aged <65 & over: a<b, x <y, <3."
+    project.seed("s.md", title=title, excerpt=excerpt, webUrl="https://news.example/s")
+    project.configure([{"slug": "all", "title": "All", "content": "summary"}])
+    generate(load_config(project.config_path))
+    rss = parse_feed((project.output / "all.rss").read_bytes()).entries[0]
+    atom = parse_feed((project.output / "all.atom").read_bytes()).entries[0]
+    assert rss.summary_detail.type == "text/html"  # readers render the description as HTML
+    assert _rendered_text(rss.summary) == excerpt
+    assert atom.summary_detail.type == "text/plain" and visible(atom.summary) == excerpt
+    assert visible(rss.title) == visible(atom.title) == title
+    item = json.loads((project.output / "all.json").read_text())["items"][0]
+    assert (visible(item["title"]), visible(item["summary"])) == (title, excerpt)
+    assert _rendered_text(item["content_html"]) == excerpt
+    page = lxml_html.fromstring((project.output / "all.html").read_bytes())
+    assert excerpt in visible(page.text_content()) and title in visible(page.text_content())
+
+
+def test_site_url_without_its_slash_still_gives_working_links(project: Project) -> None:
+    project.seed("s.md", title="Story", webUrl="https://news.example/s")
+    project.configure([{"slug": "ai", "title": "AI"}])
+    config = project.config_path
+    config.write_text(config.read_text().replace(BASE_URL, BASE_URL.rstrip("/")))
+    assert "feeds/\n" not in config.read_text()
+    generate(load_config(config))
+    atom = parse_feed((project.output / "ai.atom").read_bytes())
+    assert atom.feed.id == BASE_URL + "ai"
+    assert [ln.href for ln in atom.feed.links if ln.rel == "self"] == [BASE_URL + "ai.atom"]
+    w3c_validate([project.output / "ai.atom", project.output / "ai.rss"])
+
+
+def test_a_repost_surfaces_at_the_top(project: Project) -> None:
+    url = "https://news.example/story"
+    project.seed("a.md", title="Story", originalUrl=url, quality=80,
+                 publishedDateTime="2024-01-01T00:00:00Z")  # fmt: skip
+    project.seed("b.md", title="Story again", originalUrl=url, quality=50,
+                 publishedDateTime="2024-03-01T00:00:00Z")  # fmt: skip
+    project.seed("c.md", title="In between", webUrl="https://news.example/c",
+                 publishedDateTime="2024-02-01T00:00:00Z")  # fmt: skip
+    project.configure([{"slug": "all", "title": "All"}])
+    generate(load_config(project.config_path))
+    atom = parse_feed((project.output / "all.atom").read_bytes())
+    assert [e.title for e in atom.entries] == ["Story", "In between"]
+    assert atom.entries[0].published == "2024-01-01T00:00:00+00:00"
+    assert atom.entries[0].updated == "2024-03-01T00:00:00+00:00"
+    assert atom.feed.updated == "2024-03-01T00:00:00+00:00"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 
 import feeds.incremental
 from feeds.cli import main
@@ -30,7 +31,7 @@ CORPUS = Path(__file__).parent / "data" / "broken"
 EXPECTED: dict[str, tuple[str, str]] = {
     "good-1.md": ("entry", "A good seed"),
     "good-2.md": ("entry", "Another good seed"),
-    "quality-high.md": ("repaired", "quality: expected an integer, got 'high'; treated as absent"),
+    "quality-high.md": ("repaired", "quality: expected a number, got 'high'; treated as absent"),
     "topics-string.md": ("repaired", "topics: a single string, read as a one-topic list"),
     "published-yes.md": ("repaired", "published: 'yes' read as True"),
     "published-maybe.md": ("repaired", "published: expected true or false, got 'maybe'"),
@@ -71,6 +72,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "bom.md": ("entry", "Has a byte-order mark"),
     "crlf.md": ("entry", "Windows line ends"),
     "raw-controls.md": ("repaired", "control character(s) repaired or removed"),
+    "bidi-title.md": ("entry", "Invoice fdp.exe reversed"),
+    "placeholder-excerpt.md": ("repaired", "excerpt: 'NA' is a placeholder, not a summary"),
+    "quality-decimal.md": ("entry", "Quality with a decimal"),
+    "credentials-url.md": ("entry", "Credentials in the URL"),
+    "triple-encoded.md": ("entry", "Encoded three times"),
+    "lone-lt.md": ("entry", "Why P<\u2060NP matters and x<\u2060y holds"),
     # made by the fixture below
     "huge-excerpt.md": ("entry", "A five megabyte excerpt"),
     "many-topics.md": ("repaired", "topics: more than 50; the rest ignored"),
@@ -196,6 +203,13 @@ def test_repaired_entries_look_right(broken: Path) -> None:
     js = by_title["JavaScript and data URLs"]
     assert js.id.startswith("tag:example.org,2024:js-url.md") and "link" not in js
     assert by_title["Whitespace around the URL"].link == "https://broken.example/whitespace-url"
+    assert by_title["Credentials in the URL"].link == "https://broken.example/credentials-url"
+    assert by_title["Encoded three times"].summary == "Still text"
+    lone = by_title["Why P<\u2060NP matters and x<\u2060y holds"]
+    assert lone.summary == "Patients aged &lt;65 &amp; I &lt;3 NY"  # HTML: shows as written
+    rss = etree.fromstring((config.output / "all.rss").read_bytes())
+    (na,) = rss.xpath("//item[title='The excerpt says NA']")
+    assert na.findtext("description").startswith("<p>Read the full story at")  # no "NA"
     huge = by_title["A five megabyte excerpt"]
     assert len(huge.summary) <= 1000 and huge.summary.endswith("…")
     assert by_title["Naive date means UTC"].published == "Fri, 01 Mar 2024 10:00:00 +0000"

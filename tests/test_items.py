@@ -122,8 +122,82 @@ def test_repairable_fields_are_repaired_with_a_note() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("42", 42), (" -3 ", -3), ("²", None), ("4.5", None), (True, None), (7, 7)],
+    [
+        (7, 7),
+        (10.5, 10.5),
+        (49.5, 49.5),
+        ("42", 42),
+        (" -3 ", -3),
+        ("49.5", 49.5),
+        (".5", 0.5),
+        ("1e2", 100.0),
+        (0, 0),
+    ],
 )
-def test_quality_text_is_read_only_when_it_is_plain_digits(raw: object, expected: object) -> None:
-    item = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": raw}, "s").item
-    assert item.quality == expected
+def test_quality_is_a_number_integer_or_not(raw: object, expected: float) -> None:
+    result = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": raw}, "s")
+    assert result.item.quality == expected and type(result.item.quality) is type(expected)
+    assert result.notes == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["high", "²", "٤٢", "4,5", "1_000", True, float("nan"), float("inf"), "1e400", 10**30, [1]],
+)
+def test_anything_else_is_no_quality_with_a_warning(raw: object) -> None:
+    result = normalize({"title": "t", "publishedDateTime": "2024-01-01", "quality": raw}, "s")
+    assert result.item.quality is None
+    assert [n for n in result.notes if n.startswith("quality: expected a number, got ")]
+
+
+def _excerpt(excerpt: object, title: str = "A story") -> tuple[str, list[str]]:
+    result = normalize(
+        {"title": title, "publishedDateTime": "2024-01-01", "excerpt": excerpt}, "s.md"
+    )
+    return result.item.summary, result.notes
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "note"),
+    [
+        ("na", "excerpt: 'na' is a placeholder, not a summary; dropped"),
+        ("NA", "excerpt: 'NA' is a placeholder, not a summary; dropped"),
+        ("English", "excerpt: 'English' is a placeholder, not a summary; dropped"),
+        (" <p>N/A</p> ", "excerpt: 'N/A' is a placeholder, not a summary; dropped"),
+        ("A Story.", "excerpt: 'A Story.' is the same as the title, not a summary; dropped"),
+        (
+            "https://news.example/a-story",
+            "excerpt: 'https://news.example/a-story' is a bare URL, not a summary; dropped",
+        ),
+    ],
+)
+def test_placeholder_excerpts_are_dropped_with_a_warning(excerpt: str, note: str) -> None:
+    assert _excerpt(excerpt) == ("", [note])
+
+
+def test_real_excerpts_are_kept() -> None:
+    assert _excerpt("English nurses report fewer cases.") == (
+        "English nurses report fewer cases.",
+        [],
+    )
+    assert _excerpt("A story, and then some.") == ("A story, and then some.", [])
+    assert _excerpt("") == ("", [])
+
+
+def test_titles_lose_bidi_controls_and_stray_invisibles() -> None:
+    title = "­​Breaking:‮ gnp.exe ⁦news⁩‏­"
+    result = normalize({"title": title, "publishedDateTime": "2024-01-01"}, "s.md")
+    assert result.item.title == "Breaking: gnp.exe news"
+
+
+def test_one_spelling_per_topic_identity_is_kept() -> None:
+    item = normalize(
+        {
+            "title": "t",
+            "publishedDateTime": "2024-01-01",
+            "topics": ["Power Apps", "power-apps", "POWER APPS!!!", "AI", "C", "C++"],
+        },
+        "s.md",
+    ).item
+    assert item.topics == ("Power Apps", "AI", "C", "C++")
+    assert item.topic_keys == ("power apps", "ai", "c", "c++")

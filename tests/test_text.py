@@ -1,6 +1,17 @@
+import html
+
 import pytest
 
-from feeds.text import clean_url, repair_text, strip_illegal, truncate
+from feeds.text import (
+    DEFUSER,
+    defuse,
+    placeholder_reason,
+    repair_text,
+    strip_illegal,
+    truncate,
+    visible,
+)
+from tests.helpers import executable_markup
 
 
 @pytest.mark.parametrize(
@@ -15,9 +26,103 @@ from feeds.text import clean_url, repair_text, strip_illegal, truncate
         ("5 < 6 and 7 > 3", "5 < 6 and 7 > 3"),  # plain comparisons stay
         ("  many\n\tspaces\r\n here ", "many spaces here"),
         ("nul\x00 and \x0b vt \ufffe", "nul and vt"),
+        ("<p>one</p><p>two</p>", "one two"),  # block elements keep words apart
+        ("<noscript><img src=x onerror=alert(1)></noscript>nos", "nos"),
+        ("<scr<script>ipt>alert(1)</script>", "<scr"),
+        ("if a<b and c>d then", "if ad then"),  # <b and c> is a tag to a browser too
+        ("caf&eacute; &amp;eacute;", "café é"),
+        ("AT&T &amp; co", "AT&T & co"),
     ],
 )
 def test_repair_text(raw: str, expected: str) -> None:
+    assert visible(repair_text(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why P<NP matters and x<y holds",
+        "a<b",
+        "<3",
+        "x <y",
+        "I <3 NY",
+        "Patients aged <65",
+        "Patients aged <65 and >18",
+        "a < b > c",
+        "<<>>",
+        "unclosed <b",
+        "vector<int> and map<string, int>",
+        "Rust: Vec::<u8>::new()",
+        "email <john@example.com>",
+    ],
+)
+def test_a_lt_that_opens_no_element_is_text(text: str) -> None:
+    assert visible(repair_text(text)) == text
+
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)></svg>",
+    '<a href="javascript:alert(1)">x</a>',
+    "<x autofocus tabindex=1 onfocus=alert(1)>",
+    "<!--><img src=x onerror=alert(1)>-->",
+    "<iframe src=javascript:alert(1)></iframe>",
+]
+
+
+def _encoded(text: str, depth: int) -> str:
+    for _ in range(depth):
+        text = html.escape(text, quote=False)
+    return text
+
+
+@pytest.mark.parametrize("depth", range(6))
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markup_encoded_any_depth_never_comes_out_live(payload: str, depth: int) -> None:
+    text = repair_text(f"before {_encoded(payload, depth)} after")
+    assert text.startswith("before") and text.endswith("after")
+    # However often a reader decodes it, and wherever it lands, nothing can run.
+    for page in (text, html.escape(text), f"<p>{html.escape(text)}</p><p>next</p>"):
+        for _ in range(7):
+            assert executable_markup(page) == [], (payload, depth, page)
+            page = html.unescape(page)
+
+
+def test_three_times_encoded_script_is_stripped_not_decoded() -> None:
+    assert repair_text("&amp;amp;lt;script&amp;amp;gt;x&amp;amp;lt;/script&amp;amp;gt;ok") == "ok"
+
+
+def test_encodings_deeper_than_the_bound_lose_their_markup_characters() -> None:
+    text = repair_text("a " + _encoded("<script>alert(1)</script>", 12) + " b")
+    assert "<" not in text and "&" not in text and text.startswith("a ")
+
+
+def test_defuse_keeps_the_text_and_closes_every_tag_opening() -> None:
+    assert defuse("P<NP, x </y, <!x, <?x, I <3 NY") == (
+        f"P<{DEFUSER}NP, x <{DEFUSER}/y, <{DEFUSER}!x, <{DEFUSER}?x, I <3 NY"
+    )
+    assert defuse(defuse("a<b")) == defuse("a<b")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Safe \u202eexe.txt", "Safe exe.txt"),  # right-to-left override
+        ("\u2066isolated\u2069 \u200eLTR\u200f", "isolated LTR"),
+        ("zero\u200bwidth\u2060joiner\ufeff", "zerowidthjoiner"),
+        ("\u00adsoft\u00ad hyphens\u00ad", "soft hyphens"),  # at the edges of words
+        ("hy\u00adphen\u00adation", "hy\u00adphen\u00adation"),  # inside: a hint, kept
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        ),  # Persian: ZWNJ inside a word is spelling
+        ("family \U0001f468\u200d\U0001f469 \u200d", "family \U0001f468\u200d\U0001f469"),
+        ("&#8238;encoded override", "encoded override"),  # decoded, then removed
+        ("&lt;&#8203;script&gt;alert(1)", ""),  # no tag hides behind a zero-width space
+    ],
+)
+def test_invisible_characters_are_removed(raw: str, expected: str) -> None:
     assert repair_text(raw) == expected
 
 
@@ -37,27 +142,20 @@ def test_strip_illegal_removes_surrogates() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("excerpt", "reason"),
     [
-        ("https://example.org/a?b=1", "https://example.org/a?b=1"),
-        ("  http://example.org/  \n", "http://example.org/"),
-        ("javascript:alert(1)", None),
-        ("data:text/html,<script>", None),
-        ("/relative/path", None),
-        ("https://", None),
-        ("ftp://example.org/file", None),
-        ("HTTPS://bücher.example/straße?q=ü", "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC"),
-        ('https://example.org/"<a>"', "https://example.org/%22%3Ca%3E%22"),
-        ("https://example.org/a b", None),
-        ("http://example.org:99999/", None),
-        ('https://exa"mple.org/', None),
-        ("https://\u00a0ut.example/", None),
-        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
-        ("https://example.org/a[1]?b=[2]#c#d", "https://example.org/a%5B1%5D?b=%5B2%5D#c%23d"),
-        ("https://example.org/100%?x=%zz&y=%2F", "https://example.org/100%25?x=%25zz&y=%2F"),
-        ("https://example.org:8443/a", "https://example.org:8443/a"),
-        (42, None),
+        ("na", "a placeholder"),
+        ("NA", "a placeholder"),
+        ("N/A", "a placeholder"),
+        ("English", "a placeholder"),
+        ("null", "a placeholder"),
+        ("...", "a placeholder"),
+        ("The Title!", "the same as the title"),
+        ("https://news.example/story", "a bare URL"),
+        ("An actual summary of the story.", None),
+        ("Nathan said no", None),
+        ("English hospitals report fewer cases", None),
     ],
 )
-def test_clean_url(raw: object, expected: str | None) -> None:
-    assert clean_url(raw) == expected
+def test_placeholder_excerpts(excerpt: str, reason: str | None) -> None:
+    assert placeholder_reason(excerpt, "The title") == reason

@@ -102,9 +102,9 @@ def test_pings_go_for_changed_feed_files_only(project: Project, hub: Hub) -> Non
     assert hub.urls() == sorted(BASE_URL + n for n in feed_files)
     assert all(p["hub.mode"] == ["publish"] for p in hub.pings)
     assert hub.pings[0]["type"] == ["application/x-www-form-urlencoded"]
-    assert report.notices == ["websub: 6 of 6 pings sent"]
+    assert report.notes == ["websub: 6 of 6 pings sent"]
     hub.pings.clear()
-    assert generate(config).notices == []  # nothing changed: no ping
+    assert generate(config).notes == []  # nothing changed: no ping
     assert hub.pings == []
     project.seed("r.md", title="Robot story, edited", topics=["Robots"],
                  webUrl="https://news.example/r")  # fmt: skip
@@ -120,23 +120,21 @@ def test_a_dead_hub_costs_under_a_second_and_is_retried_next_run(
     started = time.monotonic()
     report = generate(config)
     assert time.monotonic() - started < 3  # the whole run; the pings' share is bounded by 1 s
-    assert report.notices == ["websub: 6 of 12 pings sent; 6 failed, kept for the next run"]
+    assert report.notes == ["websub: 6 of 12 pings sent; 6 failed, kept for the next run"]
     assert len(hub.urls()) == 6  # the live hub is not held up by the dead one
     pending = json.loads((project.root / ".feeds" / PENDING).read_text())
     assert {p["hub"] for p in pending} == {dead} and len(pending) == 6
     # The dead hub is still dead: the next run keeps trying, and says so.
-    assert generate(config).notices == [
-        "websub: 0 of 6 pings sent; 6 failed, kept for the next run"
-    ]
+    assert generate(config).notes == ["websub: 0 of 6 pings sent; 6 failed, kept for the next run"]
 
 
 def test_pending_pings_are_sent_once_the_hub_answers(project: Project, hub: Hub) -> None:
     hub.status = 503
     config = load_config(_project(project, [hub.url]))
-    assert "6 failed" in generate(config).notices[0]
+    assert "6 failed" in generate(config).notes[0]
     hub.status = 204
     hub.pings.clear()
-    assert generate(config).notices == ["websub: 6 of 6 pings sent"]
+    assert generate(config).notes == ["websub: 6 of 6 pings sent"]
     assert len(hub.urls()) == 6
     assert json.loads((project.root / ".feeds" / PENDING).read_text()) == []
 
