@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 import yaml
 
+from feeds.errors import writing
 from feeds.incremental import Entry, SeedIndex
 from feeds.items import Item, TextLimits
 from feeds.problems import Problem
@@ -124,7 +125,8 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
 
 
 def save(path: Path, index: SeedIndex, key: str) -> None:
-    """Write the index atomically; a failure costs speed next time, never correctness."""
+    """Write the index atomically (WriteError naming the path if it cannot be written: the
+    feeds are published by then, but every later run would parse everything again)."""
     rows = [
         (name, e.version, e.item, list(e.problems))
         for name, e in index.entries.items()
@@ -133,9 +135,7 @@ def save(path: Path, index: SeedIndex, key: str) -> None:
     body = _encoder.encode(rows)
     del rows
     header = MAGIC + key.encode() + b"\n" + hashlib.sha256(body).hexdigest().encode() + b"\n"
-    try:
+    with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         clean_temporaries(path.parent)  # left by a run killed while saving
         write_atomic(path, header, body)  # two parts: no copy of a large body
-    except OSError as exc:
-        log.warning("parse cache %s not saved: %s", path, exc.strerror or exc)

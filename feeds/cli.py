@@ -15,7 +15,15 @@ import click
 
 from feeds import __version__
 from feeds.config import load_config
-from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable, ServeError
+from feeds.errors import (
+    ConfigError,
+    FeedsError,
+    OutputBusy,
+    SeedsUnavailable,
+    ServeError,
+    StoreError,
+    WriteError,
+)
 from feeds.pipeline import Report, generate
 from feeds.select import REASONS
 
@@ -26,6 +34,8 @@ EXIT_CODES: tuple[tuple[type[FeedsError], int, str], ...] = (
     (SeedsUnavailable, 1, "seeds folder unavailable: "),
     (OutputBusy, 3, ""),
     (ServeError, 4, ""),
+    (WriteError, 5, ""),
+    (StoreError, 6, "object store: "),
     (FeedsError, 1, ""),
 )
 
@@ -54,7 +64,7 @@ cache_option = click.option(
     "--no-cache",
     "no_cache",
     is_flag=True,
-    help="Parse every seed again, ignoring (and not updating) the parse cache.",
+    help="Parse every seed and render every feed again, and rebuild the parse cache.",
 )
 jobs_option = click.option(
     "--jobs",

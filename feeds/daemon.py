@@ -113,6 +113,8 @@ class Daemon:
             log.info("%s", self.tick().line())
         except Cancelled:
             log.info("tick cancelled: shutting down")
+        except FeedsError as exc:  # the same line the CLI prints; the next tick retries
+            log.error("tick failed, feeds left as they were: %s", exc)
         except Exception as exc:  # a failed tick must never stop the daemon
             log.error("tick failed, feeds left as they were: %s: %s", type(exc).__name__, exc)
 

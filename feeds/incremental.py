@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ Progress = Callable[[int, int], None]
 Parsed = tuple[Item | None, list[Problem]]
 # Below this many files to parse, one process is faster than starting a pool.
 PARALLEL_MIN = 400
+# A file modified less than this before a scan began is "racily clean" (as git calls it): on a
+# filesystem with 1-second timestamps (ext3, 128-byte ext4 inodes, FAT: 2 s, some network
+# filesystems), a same-size edit within the same tick would keep its (mtime, ctime, size).
+RACY_WINDOW_NS = 3_000_000_000
 
 
 def load_seed(
@@ -125,6 +130,9 @@ class SeedIndex:
         Many changed files are parsed in a pool of ``jobs`` worker processes (default: one per
         core); results do not depend on how many.
         """
+        # Files changed this close to the scan may change again within the same timestamp
+        # tick, unseen: they are kept without a version, so the next refresh reads them again.
+        racy_after = time.time_ns() - RACY_WINDOW_NS
         files = discover(root)
         stats = RefreshStats(seen=len(files))
         entries = self.entries
@@ -140,7 +148,8 @@ class SeedIndex:
         results = self._parse(todo, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
-            parsed[seed.name] = Entry(seed.version, item, tuple(problems))
+            racy = seed.version is not None and seed.version[0] >= racy_after
+            parsed[seed.name] = Entry(None if racy else seed.version, item, tuple(problems))
             stats.skipped += item is None
             stats.problems.extend(problems)
         stats.changed = stats.parsed = len(todo)

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from feeds.errors import OutputBusy
+from feeds.errors import OutputBusy, writing
 
 __all__ = ["LOCK_NAME", "OutputBusy", "WriterLock"]
 
@@ -52,8 +52,9 @@ class WriterLock:
         self._fds: list[int] = []
 
     def acquire(self) -> WriterLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        with writing(self.path, "create the lock file"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _flock(fd):
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
@@ -64,8 +65,13 @@ class WriterLock:
             )
         self._fds.append(fd)
         if self.output is not None:
-            self.output.mkdir(parents=True, exist_ok=True)
-            out = os.open(self.output, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                with writing(self.output, "create the output folder"):
+                    self.output.mkdir(parents=True, exist_ok=True)
+                    out = os.open(self.output, os.O_RDONLY | os.O_DIRECTORY)
+            except BaseException:
+                self.release()
+                raise
             if not _flock(out):
                 os.close(out)
                 self.release()

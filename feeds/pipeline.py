@@ -272,9 +272,11 @@ class Pipeline:
         self.cache_dirty = False
         self.save_cache_every = save_cache_every
         self.cache_saved_at = -float("inf")
-        if config.cache is not None and use_cache:
+        if config.cache is not None:
+            # Without use_cache (--no-cache) every seed is parsed again and the cache rebuilt
+            # from what was parsed: a way out of any doubt about it.
             self.parse_cache = ParseCache.of(config.cache, config.seeds, self.index)
-            if self.parse_cache.load(self.index):
+            if use_cache and self.parse_cache.load(self.index):
                 self.cache_saved_at = time.monotonic()
             else:
                 self.cache_dirty = True  # no usable cache: write one after this run
@@ -393,7 +395,7 @@ class Pipeline:
             now,
             settings=self.settings,
             on_disk=on_disk,
-            last=self.last,
+            last={s: b for s, b in self.last.items() if s not in broken},
             touched=touched if trusted and not released else None,
             should_stop=self.stop.is_set,
         )

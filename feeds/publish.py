@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.errors import writing
 from feeds.files import content_type, is_ours, slug_of
 from feeds.store import Meta, Store, clean_temporaries, write_if_changed
 
@@ -88,11 +89,11 @@ class Manifest:
             },
             "feeds": dict(sorted(self.digests.items())),
         }
-        state.mkdir(parents=True, exist_ok=True)
-        clean_temporaries(state)
-        write_if_changed(
-            self.path(state, self.location), (json.dumps(data, indent=1) + "\n").encode()
-        )
+        path = self.path(state, self.location)
+        with writing(path):
+            state.mkdir(parents=True, exist_ok=True)
+            clean_temporaries(state)
+            write_if_changed(path, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def damaged(store: Store, manifest: Manifest, names: Iterable[str] | None = None) -> set[str]:
@@ -191,7 +192,8 @@ def migrate_dotfiles(output: Path, state: Path, location: str) -> list[str]:
                 data = json.loads(old_manifest.read_text(encoding="utf-8"))
                 names = [n for n in data.get("files", []) if isinstance(n, str) and is_ours(n)]
                 Manifest(location, {n: FileRecord("", None) for n in names}).save(state)
-        old_manifest.unlink()
+        with writing(old_manifest, "remove"):
+            old_manifest.unlink()
         moved.append(old_manifest.name)
     old_lock = output / ".feeds.lock"
     if old_lock.is_file():

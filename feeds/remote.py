@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from feeds.errors import FeedsError, OutputBusy
+from feeds.errors import OutputBusy, StoreError
 from feeds.store import Meta
 
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
@@ -40,10 +40,6 @@ SECRET_KEYS = frozenset(
         "sas_token", "connection_string", "credentials", "access_key", "secret_key",
     }
 )  # fmt: skip
-
-
-class StoreError(FeedsError):
-    """An object store refused or failed a call (network, permissions, timeout)."""
 
 
 def is_remote(url: str) -> bool:

@@ -26,6 +26,30 @@ EMPTY_FEED_UPDATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 TEMPLATE_SUFFIXES = (".html", ".opml")
 
 
+# What shapes a feed's bytes besides its inputs: the rendering code and these libraries.
+RENDER_MODULES = ("render.py", "syndication.py", "jsonfeed.py", "pages.py", "content.py",
+                  "site.py", "files.py")  # fmt: skip
+RENDER_LIBRARIES = ("feedgen", "lxml", "nh3", "jinja2", "markupsafe")
+
+
+@functools.cache
+def renderer_digest() -> str:
+    """A digest of the code and library versions that render feeds: an upgrade of feeds, of
+    feedgen, lxml, nh3 or Jinja2 that changes the bytes renders every feed again."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for name in RENDER_MODULES:
+        h.update(b"\0" + (here / name).read_bytes())
+    for lib in RENDER_LIBRARIES:
+        try:
+            h.update(f"\0{lib}={version(lib)}".encode())
+        except PackageNotFoundError:
+            h.update(f"\0{lib}=?".encode())
+    return h.hexdigest()
+
+
 def feed_updated(items: tuple[Item, ...]) -> dt.datetime:
     """A feed's own update time: its newest entry's (never the clock)."""
     return max((i.updated for i in items), default=EMPTY_FEED_UPDATED)
@@ -81,7 +105,7 @@ class RenderSettings:
         """A digest of these settings and of the renderer itself, so that a change to any of
         them renders every feed again."""
         h = hashlib.sha256(
-            f"{__version__}\0{self.site!r}\0{self.poll_seconds}\0{self.has_opml}"
+            f"{renderer_digest()}\0{self.site!r}\0{self.poll_seconds}\0{self.has_opml}"
             f"\0{self.hubs}".encode()
         )
         for name in sorted(self.templates):

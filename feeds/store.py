@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from feeds.errors import writing
+
 TMP_SUFFIX = ".feeds-tmp"
 FILE_MODE = 0o644
 
@@ -111,8 +113,9 @@ class LocalStore:
         self.location = str(folder)
 
     def prepare(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        clean_temporaries(self.folder)
+        with writing(self.folder, "create the output folder"):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            clean_temporaries(self.folder)
 
     def versions(self, names: Iterable[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -131,9 +134,10 @@ class LocalStore:
 
     def write(self, name: str, data: bytes, meta: Meta) -> str:
         path = self.folder / name
-        write_atomic(path, data)
-        return _version(os.stat(path))
+        with writing(path):
+            write_atomic(path, data)
+            return _version(os.stat(path))
 
     def delete(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with writing(self.folder / name, "delete"), contextlib.suppress(FileNotFoundError):
             (self.folder / name).unlink()

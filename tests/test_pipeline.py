@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from feeds.config import load_config
 from feeds.pipeline import generate
 from tests.helpers import Project, snapshot, titles, w3c_validate
@@ -141,3 +143,66 @@ def test_feeds_with_unchanged_inputs_are_not_rendered_again(project: Project) ->
     assert project.feed_files()["robots.rss"] == files["robots.rss"]
     assert [r.reused for r in generate(config, use_cache=False).rendered] == [False, False]
     assert project.feed_files()["robots.rss"] == files["robots.rss"]
+
+
+def test_a_damaged_feed_file_is_repaired_by_the_next_run(project: Project) -> None:
+    project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
+    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]}])
+    config = load_config(project.config_path)
+    generate(config)
+    good = project.feed_files()
+    (project.output / "ai.atom").write_text("garbage\n")  # same size or not: caught either way
+    (project.output / "ai.rss").unlink()
+    report = generate(config)
+    assert report.written is not None
+    assert sorted(report.written.written) == ["ai.atom", "ai.rss"]
+    assert project.feed_files() == good
+    # The daemon repairs it on its next tick, though no seed changed.
+    from feeds.daemon import Daemon
+
+    daemon = Daemon(project.config_path, config)
+    daemon.tick()
+    (project.output / "ai.atom").write_bytes(good["ai.atom"].replace(b"<title>A<", b"<title>B<"))
+    assert daemon.tick().files_written == 1
+    assert project.feed_files() == good
+
+
+def test_a_renderer_change_renders_every_feed_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.site
+
+    project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
+    project.configure(
+        [{"slug": "ai", "title": "AI", "topics": ["AI"]}, {"slug": "all", "title": "All"}]
+    )
+    config = load_config(project.config_path)
+    generate(config)
+    assert all(r.reused for r in generate(config).rendered)
+    before = snapshot(project.output)
+    # As after an upgrade of feeds, feedgen, lxml, nh3 or Jinja2: the renderer's digest moves.
+    monkeypatch.setattr(feeds.site, "renderer_digest", lambda: "another version")
+    assert not any(r.reused for r in generate(config).rendered)
+    assert snapshot(project.output) == before  # the same bytes: nothing rewritten
+
+
+def test_no_cache_parses_everything_and_rebuilds_the_cache(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.incremental
+
+    project.seed("a.md", title="A", webUrl="https://news.example/a")
+    project.configure([{"slug": "all", "title": "All"}])
+    config = load_config(project.config_path)
+    generate(config)
+    (cache,) = (project.root / ".feeds" / "cache").iterdir()
+    cache.write_bytes(b"garbage")
+    parsed: list[str] = []
+    real = feeds.incremental.load_seed
+    monkeypatch.setattr(
+        feeds.incremental, "load_seed", lambda seed, *a: parsed.append(seed.name) or real(seed, *a)
+    )
+    generate(config, use_cache=False)
+    assert parsed == ["a.md"]
+    generate(config)  # the rebuilt cache is used: nothing parsed
+    assert parsed == ["a.md"]
