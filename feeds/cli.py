@@ -207,14 +207,9 @@ def run_cmd(config_path: Path, serve_at: tuple[str, int] | None) -> None:
     show_default=True,
     help="The port to listen on; 0 picks a free one (the start line names it).",
 )
-@click.option(
-    "--private",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    default=None,
-    help="Also serve this folder under /private/$FEEDS_PRIVATE_TOKEN/.",
-)
-def serve_cmd(config_path: Path, host: str, port: int, private: Path | None) -> None:
-    """Serve the output folder over HTTP until SIGTERM or Ctrl-C.
+def serve_cmd(config_path: Path, host: str, port: int) -> None:
+    """Serve the output folder over HTTP until SIGTERM or Ctrl-C; the private feeds too,
+    under /private/$FEEDS_PRIVATE_TOKEN/, when that token is set.
 
     Only reads: it takes no lock, so generate and run can write beside it.
     """
@@ -223,14 +218,8 @@ def serve_cmd(config_path: Path, host: str, port: int, private: Path | None) -> 
 
     with _fail():
         config = load_config(config_path, need_seeds=False)
-        if config.output is None:
-            raise ConfigError(
-                f"{config_path}: output: feeds serve serves a local folder, not "
-                f"{config.output_url} (serve the bucket through its CDN instead)"
-            )
-        app = serve.make_app(config.output, config.max_age, private=private)
+        app, extra = serve.app_for(config)
         configure_logging()
-        extra = f", and {private} at /private/<token>/" if private else ""
 
         def ready(url: str) -> None:
             click.echo(f"serving {config.output} at {url}{extra}")

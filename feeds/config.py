@@ -163,6 +163,7 @@ class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys afte
     title: str
     description: str | None = None
     topics: list[str] | None = None
+    private: bool = False  # written to private_output, served only under a token
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -181,6 +182,7 @@ class ConfigModel(_Model):
     seeds: str = "seeds"
     output: str = "output"
     output_options: dict[str, Any] = {}
+    private_output: str | None = None  # default: <state>/private
     state: str = ".feeds"
     cache: str | msgspec.UnsetType | None = msgspec.UNSET
     max_age: str | None = None
@@ -241,6 +243,7 @@ class FeedConfig:
     content: str = "full"
     max_related: int = 5
     formats: tuple[str, ...] = FORMATS
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,7 @@ class Config:
     seeds: Path
     output: Path | None  # a local folder; None when output_url is set
     state: Path  # the lock, the manifest and the parse cache: never published
+    private_output: Path  # private feeds: never in the output
     cache: Path | None
     templates: Path | None  # a folder whose files replace the built-in page templates
     feeds: tuple[FeedConfig, ...]
@@ -435,6 +439,7 @@ def parse_config(data: Any, path: Path) -> Config:
             title=f.title,
             description=f.description or f.title,
             topics=tuple(f.topics) if f.topics is not None else None,
+            private=f.private,
         )
         for f in model.feeds
     )
@@ -459,6 +464,7 @@ def parse_config(data: Any, path: Path) -> Config:
         output_url=model.output if is_remote(model.output) else None,
         output_options=model.output_options,
         state=base / model.state,
+        private_output=base / (model.private_output or f"{model.state}/private"),
         cache=(base / model.state / "cache")
         if model.cache is msgspec.UNSET
         else (base / model.cache)
@@ -505,6 +511,12 @@ def load_config(path: Path, *, need_seeds: bool = True) -> Config:
             raise ConfigError(
                 f"{path}: state: {str(config.state)!r} and output: {str(config.output)!r} "
                 "must be separate folders (the output is served; the state must not be)"
+            )
+        private = config.private_output.resolve()
+        if private == output or private.is_relative_to(output) or output.is_relative_to(private):
+            raise ConfigError(
+                f"{path}: private_output: {str(config.private_output)!r} must be outside "
+                f"output: {str(config.output)!r} (anything in the output is public)"
             )
     if config.templates is not None and not config.templates.is_dir():
         raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")

@@ -29,7 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds.config import Config, load_config
-from feeds.errors import ConfigError, FeedsError, ServeError
+from feeds.errors import ConfigError, FeedsError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
 from feeds.pipeline import Pipeline, Report, open_store, writer_lock
@@ -150,18 +150,12 @@ class Daemon:
         """The output folder's web server in a thread (ServeError if it cannot listen)."""
         if address is None:
             return contextlib.nullcontext()
-        from feeds.serve import ServerThread, make_app
+        from feeds.serve import ServerThread, app_for
 
         config = self.config
-        if config.output is None:
-            raise ServeError(
-                f"--serve serves a local output folder; output is {config.output_url} "
-                "(serve the bucket through its CDN instead)"
-            )
-        server = ServerThread(
-            make_app(config.output, config.max_age), *address, options=("--serve", "--serve")
-        )
-        log.info("serving %s at %s", config.output, server.url)
+        app, extra = app_for(config)
+        server = ServerThread(app, *address, options=("--serve", "--serve"))
+        log.info("serving %s at %s%s", config.output, server.url, extra)
         self.serving = config.output
         return server
 

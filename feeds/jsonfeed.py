@@ -54,11 +54,13 @@ def render_json(
         "feed_url": links.files["json"],
         "description": feed.description,
     }
+    if links.private:  # served under a secret token: no URL to give
+        del doc["feed_url"]
     if site.language:
         doc["language"] = site.language
     # JSON Feed authors have a name and a URL, no e-mail: the site stands in as the URL.
     doc["authors"] = [{"name": site.author_name or site.title, "url": site.url}]
-    if settings.hubs:
+    if settings.hubs and not links.private:
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in settings.hubs]
     doc["items"] = [_item(item, feed) for item in items]
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,16 +27,20 @@ from feeds.site import FeedLinks, RenderSettings, feed_updated
 
 LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _UNSAFE_URL_CHARS = frozenset(map(chr, [*range(0x21), 0x7F]))
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a sibling file: no scheme, no path
 
 
 def safe_url(value: object) -> str:
-    """The URL if it is an absolute http(s) URL without spaces or controls, else "".
+    """The URL if it is an absolute http(s) URL without spaces or controls, or the plain
+    name of a sibling file (a private feed's page links its files so); else "".
 
     Items' URLs are already clean (feeds.urls.clean_url); this is the templates' own last
     line of defence, so no template mistake can put ``javascript:`` into an attribute.
     """
     if not isinstance(value, str) or not value or _UNSAFE_URL_CHARS.intersection(value):
         return ""
+    if _FILE_NAME.fullmatch(value):
+        return value
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -164,7 +169,8 @@ def render_page(
             site=_site(settings),
             feed=_feed_context(settings, summary),
             entries=[_entry_context(item, feed) for item in items],
-            links=_links(settings.has_opml),
+            # A private page is served under a token: it links the public site absolutely.
+            links=_links(settings.has_opml, settings if links.private else None),
         )
     )
     return html.encode("utf-8")

@@ -129,11 +129,12 @@ def build(
             rendered = render(settings, feed, selection.items, on_disk.get(feed.slug))
             feeds.append(Built(selection, rendered))
             rerendered += not rendered.reused
-    summaries = [
+    summaries = [  # the index and the OPML list are public: private feeds stay out
         FeedSummary(
             s.feed, settings.links(s.feed), len(s.items), feed_updated(s.items) if s.items else None
         )
         for s in (b.selection for b in feeds)
+        if not s.feed.private
     ]
     horizon = now + FUTURE_GRACE
     future = [i.published for i in items if i.published > horizon]
@@ -153,6 +154,7 @@ class Report:
     stats: RefreshStats
     build: Build | None = None  # None: nothing changed, so nothing was built
     written: WriteResult | None = None
+    public_changes: list[str] = field(default_factory=list)  # files written to the output
     ms: float = 0.0
     notes: list[str] = field(default_factory=list)  # run-level news (migration, pings)
     _index: SeedIndex | None = field(default=None, repr=False)
@@ -281,9 +283,9 @@ class Pipeline:
             else:
                 self.cache_dirty = True  # no usable cache: write one after this run
         self._store = store
-        self.manifest: Manifest | None = None  # as the last publish left it
+        self._destinations: list[Destination] | None = None
         self.last: dict[str, Built] = {}  # slug -> as last published
-        self.published: set[str] | None = None  # files of the last successful publish
+        self.trusted = False  # the last build is what the destinations hold
         self.next_release: dt.datetime | None = None
         self.notes: list[str] = []  # run-level news, said once
         self.pinger = Pinger(config.hubs, config.state) if config.hubs else None
@@ -304,8 +306,10 @@ class Pipeline:
         self.cache_dirty |= stats.any_change
         report = Report(stats, _index=self.index)
         now = now or dt.datetime.now(dt.UTC)
-        if write and self.manifest is None:
-            self.manifest = self._read_manifest()
+        if write:
+            for dest in self.destinations:
+                if dest.manifest is None:
+                    dest.manifest = self._read_manifest(dest)
         if write and isinstance(self.store, RemoteStore):
             self.store.refresh()
         if not write or self._needs_build(stats.any_change, now):
@@ -329,10 +333,19 @@ class Pipeline:
             self._store = open_store(self.config)
         return self._store
 
+    @property
+    def destinations(self) -> list[Destination]:
+        """Where this pipeline publishes: the output (public feeds and the site's pages) and
+        the private output (private feeds: never in the output, its index, OPML or pings)."""
+        if self._destinations is None:
+            private = LocalStore(self.config.private_output)
+            self._destinations = [Destination(self.store), Destination(private, private=True)]
+        return self._destinations
+
     def _ping(self, report: Report) -> None:
         """Tell the WebSub hubs which feed files this run changed (and what failed before)."""
         assert self.pinger is not None
-        changed = report.written.written if report.written else []
+        changed = report.public_changes
         urls = [self.config.site.url + n for n in changed if n.rpartition(".")[2] in SYNDICATION]
         if not urls and not self.pinger.pending:
             return
@@ -346,11 +359,11 @@ class Pipeline:
             + (f"; {failed} failed, kept for the next run" if failed else "")
         )
 
-    def _read_manifest(self) -> Manifest:
-        """The manifest of this output, after moving an older version's dotfiles out of a
+    def _read_manifest(self, dest: Destination) -> Manifest:
+        """A destination's manifest, after moving an older version's dotfiles out of a
         local output folder (once, with a notice)."""
-        config, store = self.config, self.store
-        if isinstance(store, LocalStore):
+        config, store = self.config, dest.store
+        if isinstance(store, LocalStore) and not dest.private:
             moved = migrate_dotfiles(store.folder, config.state, store.location)
             if moved:
                 self.notes.append(
@@ -366,27 +379,30 @@ class Pipeline:
             self.cache_saved_at = time.monotonic()
 
     def _needs_build(self, changed: bool, now: dt.datetime) -> bool:
-        if changed or self.published is None:
+        if changed or not self.trusted:
             return True
         if self.next_release is not None and now >= self.next_release:
             return True  # a future-dated item's time has come
         # Someone deleted or changed a published file: put it back. (An object store is not
         # listed on every idle tick; its next run with changes verifies every object.)
-        if self.store.remote or self.manifest is None:
-            return False
-        return bool(damaged(self.store, self.manifest, self.published))
+        return any(dest.damaged(idle=True) for dest in self.destinations)
 
     def _build(self, report: Report, now: dt.datetime, write: bool, touched: set[str]) -> None:
         config = self.config
-        trusted = self.published is not None  # the last build is what is on disk
+        trusted = self.trusted
         released = self.next_release is not None and now >= self.next_release
-        manifest = (self.manifest or Manifest()) if write else Manifest()
+        dests = self.destinations if write else []
         # Feeds with a file missing or changed since it was written are rendered again.
-        broken = {slug_of(name) for name in damaged(self.store, manifest)} if write else set()
+        broken = {slug_of(name) for dest in dests for name in dest.damaged()}
         # A pipeline's first run reuses feeds whose files came from the same inputs.
         on_disk = (
-            {s: d for s, d in manifest.digests.items() if s not in broken}
-            if write and self.use_cache and not trusted
+            {
+                s: d
+                for dest in dests
+                for s, d in (dest.manifest or Manifest()).digests.items()
+                if s not in broken
+            }
+            if self.use_cache and not trusted
             else {}
         )
         result = build(
@@ -410,38 +426,62 @@ class Pipeline:
             and self.last.get(b.rendered.slug) is not None
             and self.last[b.rendered.slug].rendered is b.rendered
         } - broken
-        self.published = None  # until publish succeeds: a failed run is retried in full
-        self.manifest = None  # re-read after a failure: the failed publish saved its progress
-        report.written = publish_build(
-            self.store, config.state, result, manifest, current, config.max_age
-        )
-        self.manifest = report.written.manifest
+        self.trusted = False  # until every publish succeeds: a failed run is retried in full
+        report.written = WriteResult()
+        for dest in dests:
+            written = dest.publish(config.state, result, current, config.max_age)
+            if not dest.private:
+                report.public_changes = written.written
+            for field_name in ("written", "unchanged", "removed"):
+                getattr(report.written, field_name).extend(getattr(written, field_name))
         self.last = {b.rendered.slug: b for b in result.feeds}
-        self.published = result.names()
+        self.trusted = True
         self.next_release = result.next_release
 
 
-def publish_build(
-    store: Store,
-    state: Path,
-    result: Build,
-    manifest: Manifest,
-    on_disk: Iterable[str] = (),
-    max_age: int = 900,
-) -> WriteResult:
-    """Publish a build; reused feeds, and those whose slugs are ``on_disk`` (known to be
-    current there), are kept as they are."""
-    current = set(on_disk)
-    keep: list[str] = []
-    files: dict[str, bytes] = dict(result.site_files)  # cheap to render: compared each time
-    for b in result.feeds:
-        feed, rendered = b.selection.feed, b.rendered
-        if rendered.reused or rendered.slug in current:
-            keep.extend(feed_files(feed.slug, feed.formats))
-        else:
-            files.update(rendered.files)
-    digests = {r.slug: r.digest for r in result.rendered}
-    return publish(store, state, files, digests, keep, manifest, max_age)
+@dataclass(slots=True)
+class Destination:
+    """One place a pipeline publishes to, and what its last publish left there."""
+
+    store: Store
+    private: bool = False  # holds the private feeds, and never the site's pages
+    manifest: Manifest | None = None
+    published: set[str] = field(default_factory=set)  # names of the last publish
+
+    def damaged(self, idle: bool = False) -> set[str]:
+        """Published files missing or changed since they were written. An idle daemon tick
+        checks the files it last published; an object store is not listed on idle ticks
+        (its next run with changes verifies every object)."""
+        if self.manifest is None or (idle and self.store.remote):
+            return set()
+        return damaged(self.store, self.manifest, self.published if idle else None)
+
+    def publish(
+        self, state: Path, result: Build, on_disk: Iterable[str], max_age: int
+    ) -> WriteResult:
+        """Publish this destination's part of a build; feeds kept as they are when they were
+        reused, or their slugs are ``on_disk`` (known to be current there)."""
+        current = set(on_disk)
+        keep: list[str] = []
+        files: dict[str, bytes] = {} if self.private else dict(result.site_files)
+        digests = {}
+        for b in result.feeds:
+            feed, rendered = b.selection.feed, b.rendered
+            if feed.private != self.private:
+                continue
+            digests[rendered.slug] = rendered.digest
+            if rendered.reused or rendered.slug in current:
+                keep.extend(feed_files(feed.slug, feed.formats))
+            else:
+                files.update(rendered.files)
+        manifest = self.manifest or Manifest()
+        if self.private and not files and not keep and not manifest.files:
+            return WriteResult()  # no private feed, now or before: leave the folder alone
+        self.manifest = None  # re-read after a failure: the failed publish saved its progress
+        written = publish(self.store, state, files, digests, keep, manifest, max_age)
+        self.manifest = written.manifest
+        self.published = set(files) | set(keep)
+        return written
 
 
 def open_store(config: Config) -> Store:

@@ -40,6 +40,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from feeds.config import Config
 from feeds.errors import ServeError
 from feeds.files import content_type
 
@@ -195,6 +196,24 @@ def private_token(token: str | None) -> bytes:
             "- . _ ~, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     return token.encode()
+
+
+def app_for(config: Config) -> tuple[ASGIApp, str]:
+    """The app serving a config's output, and its private feeds when FEEDS_PRIVATE_TOKEN is
+    set (without it, /private/ is a 404 like any missing file); and what the start line adds.
+    ServeError for an object-store output, or a token too weak to keep anything private."""
+    if config.output is None:
+        raise ServeError(
+            f"feeds serves a local output folder, not {config.output_url}: serve the bucket "
+            "through its CDN instead"
+        )
+    private = config.private_output if os.environ.get(TOKEN_ENV) else None
+    app = make_app(config.output, config.max_age, private=private)
+    if private is not None:
+        return app, f", and {private} at /private/<token>/"
+    if any(feed.private for feed in config.feeds):
+        return app, f"; private feeds are not served ({TOKEN_ENV} is not set)"
+    return app, ""
 
 
 def make_app(

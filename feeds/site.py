@@ -57,11 +57,13 @@ def feed_updated(items: tuple[Item, ...]) -> dt.datetime:
 
 @dataclass(frozen=True, slots=True)
 class FeedLinks:
-    """A feed's absolute URLs: the human view (its page, or the index without one) and each
-    of its files by format."""
+    """A feed's URLs: the human view (its page, or the index without one) and each of its
+    files by format. A private feed's files are only known by name: they are served under a
+    secret token no file may contain, so its documents carry no self link."""
 
     page: str
     files: dict[str, str]
+    private: bool = False
 
 
 def builtin_templates() -> dict[str, str]:
@@ -114,6 +116,9 @@ class RenderSettings:
 
     def links(self, feed: FeedConfig) -> FeedLinks:
         base = self.site.url
+        if feed.private:  # relative names, which resolve under the token's folder
+            names = {fmt: file_name(feed.slug, fmt) for fmt in feed.formats}
+            return FeedLinks(base, names, private=True)
         page = base + file_name(feed.slug, "html") if "html" in feed.formats else base
         return FeedLinks(page, {fmt: base + file_name(feed.slug, fmt) for fmt in feed.formats})
 

@@ -77,12 +77,16 @@ class HubLinksExtension(BaseExtension):
 
 
 def _links(
-    fg: FeedGenerator, self_url: str, self_type: str, alternate: str, hubs: tuple[str, ...]
+    fg: FeedGenerator,
+    self_url: str | None,
+    self_type: str,
+    alternate: str,
+    hubs: tuple[str, ...],
 ) -> None:
     # feedgen uses the last link as the RSS <link>, so the alternate link goes last.
     fg.link(
         [
-            {"href": self_url, "rel": "self", "type": self_type},
+            *([{"href": self_url, "rel": "self", "type": self_type}] if self_url else []),
             *({"href": hub, "rel": "hub"} for hub in hubs),
             {"href": alternate, "rel": "alternate", "type": "text/html"},
         ],
@@ -118,7 +122,7 @@ def _generator(
     fg.register_extension(
         "description_html", BaseExtension, DescriptionHtmlExtension, atom=False, rss=True
     )
-    if settings.hubs:
+    if settings.hubs and not feed.private:
         fg.register_extension("hubs", HubLinksExtension, BaseEntryExtension, atom=False, rss=True)
         fg.hubs.hubs = settings.hubs
     scheme = site.url  # the index, which lists the topic feeds
@@ -174,6 +178,8 @@ def render_syndication(
     fg = _generator(settings, feed, items)
     out = {}
     for fmt in wanted:
-        _links(fg, links.files[fmt], MEDIA_TYPES[fmt], links.page, settings.hubs)
+        self_url = None if links.private else links.files[fmt]
+        hubs = () if links.private else settings.hubs  # private feeds are never announced
+        _links(fg, self_url, MEDIA_TYPES[fmt], links.page, hubs)
         out[fmt] = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
     return out

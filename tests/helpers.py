@@ -273,8 +273,9 @@ START_LINE = re.compile(r"^serving (.+?) at http://127\.0\.0\.1:(\d+)/")
 class Served:
     """A running ``feeds serve``: its port, every line it wrote, and a SIGTERM stop."""
 
-    def __init__(self, config: Path, *args: str) -> None:
-        env = {**os.environ, "FEEDS_PRIVATE_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        env = {**({**os.environ, "FEEDS_PRIVATE_TOKEN": TOKEN} if env is None else env)}
+        env["PYTHONUNBUFFERED"] = "1"
         self.proc = subprocess.Popen(
             [
                 sys.executable,

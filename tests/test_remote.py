@@ -283,3 +283,16 @@ def test_credentials_in_the_config_are_refused(project: Project) -> None:
     project.configure([{"slug": "ai", "title": "AI"}], output_options={"anon": True})
     with pytest.raises(ConfigError, match="output_options: storage options are for"):
         load_config(project.config_path)
+
+
+def test_private_feeds_never_reach_the_bucket(project: Project, s3: object) -> None:
+    config = _project(
+        project,
+        s3.meta.endpoint_url,  # type: ignore[attr-defined]
+        [{"slug": "ai", "title": "AI", "topics": ["AI"]},
+         {"slug": "robots", "title": "Robots", "topics": ["Robots"], "private": True}],
+    )  # fmt: skip
+    generate(config)
+    assert not [name for name in _objects(s3) if name.startswith("robots.")]
+    assert b"Robots" not in _objects(s3)["index.html"]
+    assert (config.private_output / "robots.atom").exists()

@@ -48,7 +48,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Project:
             quality=80,
         )
     project.configure(
-        [{"slug": "ai", "title": "AI", "topics": ["AI"]}], schedule={"interval": "10m"}
+        [{"slug": "ai", "title": "AI", "topics": ["AI"]}],
+        schedule={"interval": "10m"},
+        private_output="private",
     )
     generate(load_config(project.config_path))
     out = project.output
@@ -65,7 +67,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="module")
 def server(site: Project) -> Iterator[Served]:
-    served = Served(site.config_path, "--private", str(site.root / "private"))
+    served = Served(site.config_path)
     try:
         assert Path(served.folder) == site.output  # the start line names it
         yield served
