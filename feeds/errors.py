@@ -26,3 +26,7 @@ class OutputBusy(FeedsError):
 class ServeError(FeedsError):
     """``feeds serve`` cannot start: the address cannot be listened on, or the private area is
     asked for without a usable token."""
+
+
+class NoSeedMatches(FeedsError):
+    """``feeds explain`` was given a path or URL that names no seed."""
