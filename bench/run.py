@@ -139,7 +139,7 @@ def project(n: int, seeds: Path, work: Path) -> Path:
         auto_topics: true
         feeds:
           - {{slug: all, title: Everything published}}
-          - {{slug: review, title: Review queue, include_unpublished: true, min_quality: 0}}
+          - {{slug: review, title: Review queue, status: any, min_quality: 0}}
     """)
     )
     return root

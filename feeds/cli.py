@@ -24,7 +24,7 @@ from feeds.errors import (
     StoreError,
     WriteError,
 )
-from feeds.pipeline import Report, generate
+from feeds.pipeline import Report, explain, generate
 from feeds.select import REASONS
 
 EXIT_STRICT = 2  # --strict and a seed was skipped
@@ -156,6 +156,24 @@ def generate_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | No
 def check_cmd(config_path: Path, strict: bool, no_cache: bool, jobs: int | None) -> None:
     """Like generate, but write no feed: validate the config and every seed."""
     _finish(_run(config_path, False, no_cache, jobs), strict)
+
+
+@main.command("explain")
+@click.argument("target", metavar="SEED-PATH-OR-URL")
+@config_option
+def explain_cmd(target: str, config_path: Path) -> None:
+    """Say why one seed is or is not in each feed: `in, rank N` or `out: <reason>`.
+
+    SEED-PATH-OR-URL is the seed's path (relative to the seeds folder, or to the file) or
+    its URL. Reads through the parse cache and writes nothing.
+    """
+    from feeds.explain import render
+
+    progress = _ProgressBar() if sys.stderr.isatty() else None
+    with _fail():
+        config = load_config(config_path)
+        explained = explain(config, target, progress=progress)
+    click.echo(render(explained), nl=False)
 
 
 class Address(click.ParamType):

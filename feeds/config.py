@@ -40,6 +40,9 @@ DEFAULT_INTERVAL = 15 * 60  # seconds between the daemon's runs when no schedule
 # A cron schedule's poll time is measured from a fixed instant, so it never depends on the clock.
 CRON_EPOCH = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
 CRON_FIRES = 50
+# Which items a feed takes by the source's `published` flag (absent counts as published):
+# only published ones (public feeds), only unpublished ones (an editors' queue), or both.
+STATUSES = ("published", "unpublished", "any")
 
 
 class _Invalid(ValueError):
@@ -134,6 +137,9 @@ class FeedSettingsModel(_Model):
     """Settings every feed has; ``defaults`` gives them, each feed may override any."""
 
     min_quality: int | float | None = None  # qualities compare as numbers: 49.5 < 50
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    # The older spelling of status (true: any, false: published), still read so configs
+    # written for it keep working; deprecated, and refused beside status.
     include_unpublished: bool | None = None
     max_items: Annotated[int, Meta(ge=1, le=100_000)] | None = None
     missing_quality: Literal["keep", "drop"] | None = None
@@ -142,6 +148,12 @@ class FeedSettingsModel(_Model):
     formats: list[Literal[FORMATS]] | None = None  # type: ignore[valid-type]
 
     def __post_init__(self) -> None:
+        if self.status is not None and self.include_unpublished is not None:
+            raise _Invalid(
+                "include_unpublished",
+                "deprecated alias of status, which is given too: keep only status "
+                "(include_unpublished: true is status: any, false is status: published)",
+            )
         if self.min_quality is not None and not math.isfinite(self.min_quality):
             raise _Invalid("min_quality", f"expected a number, got {self.min_quality!r}")
         if self.formats is not None:
@@ -237,7 +249,7 @@ class FeedConfig:
     description: str
     topics: tuple[str, ...] | None
     min_quality: int | float = 0
-    include_unpublished: bool = False
+    status: str = "published"  # one of STATUSES: which of the source's items the feed takes
     max_items: int = 50
     missing_quality: str = "keep"
     content: str = "full"
@@ -314,6 +326,9 @@ def _merge(base: FeedConfig, override: FeedSettingsModel, **fields: Any) -> Feed
         for k in FeedSettingsModel.__struct_fields__
         if getattr(override, k) is not None
     }
+    alias = values.pop("include_unpublished", None)
+    if alias is not None:  # the deprecated spelling, resolved at the level it was given on
+        values["status"] = "any" if alias else "published"
     if "formats" in values:  # in the order pages list them, whatever the config's order
         values["formats"] = tuple(f for f in FORMATS if f in values["formats"])
     return FeedConfig(**{**{f: getattr(base, f) for f in base.__slots__}, **values, **fields})

@@ -88,3 +88,7 @@ def writing(path: Path | str, what: str = "write") -> Iterator[None]:
         raise
     except OSError as exc:
         raise write_error(getattr(exc, "filename", None) or path, exc, what) from None
+
+
+class NoSeedMatches(FeedsError):
+    """``feeds explain`` was given a path or URL that names no seed."""

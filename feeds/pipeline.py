@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from feeds.cache import ParseCache
 from feeds.config import Config
-from feeds.errors import SeedsUnavailable
+from feeds.errors import NoSeedMatches, SeedsUnavailable
+from feeds.explain import Explained, matches_url, skipped, verdict
 from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
@@ -36,7 +37,7 @@ from feeds.store import LocalStore, Store
 from feeds.topics import topic_key
 from feeds.websub import Pinger
 
-__all__ = ["Build", "Built", "Pipeline", "Report", "build", "generate"]
+__all__ = ["Build", "Built", "Pipeline", "Report", "build", "explain", "generate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,12 +299,8 @@ class Pipeline:
         files on disk then stay as they were, and the next run retries in full.
         """
         started = time.perf_counter()
-        config = self.config
-        if not config.seeds.is_dir():
-            raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
         before = self.index.entries
-        stats = self.index.refresh(config.seeds, self.stop.is_set, self.progress, self.jobs)
-        self.cache_dirty |= stats.any_change
+        stats = self.load()
         report = Report(stats, _index=self.index)
         now = now or dt.datetime.now(dt.UTC)
         if write:
@@ -325,6 +322,16 @@ class Pipeline:
         report.notes, self.notes = report.notes + self.notes, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
+
+    def load(self) -> RefreshStats:
+        """The load step: bring the seed index in line with the seeds folder (parsing only
+        what the parse cache does not hold). Writes nothing; raises SeedsUnavailable."""
+        config = self.config
+        if not config.seeds.is_dir():
+            raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        stats = self.index.refresh(config.seeds, self.stop.is_set, self.progress, self.jobs)
+        self.cache_dirty |= stats.any_change
+        return stats
 
     @property
     def store(self) -> Store:
@@ -517,3 +524,70 @@ def generate(
     pipeline = Pipeline(config, use_cache=use_cache, jobs=jobs, progress=progress)
     with writer_lock(config, pipeline.store) if write else contextlib.nullcontext():
         return pipeline.run(now, write=write)
+
+
+def seed_names(config: Config, entries: Mapping[str, Entry], target: str) -> list[str]:
+    """The seeds (names under the seeds folder, in path order) that ``target`` names: a path
+    relative to the seeds folder, a path to the file as given (absolute or relative to the
+    current folder), or a URL of its item (see :func:`~feeds.explain.matches_url`). Several
+    seeds can share one URL."""
+    found: set[str] = set()
+    inside = PurePosixPath(target).as_posix()  # "./a.md" and "a//b.md" name "a.md", "a/b.md"
+    if inside in entries:
+        found.add(inside)
+    given, seeds = Path(target).absolute(), config.seeds.absolute()
+    with contextlib.suppress(OSError, ValueError, RuntimeError):  # NUL, a link loop...
+        # Spelled as given (a symlinked seeds folder stays itself), and with links resolved.
+        for path, root in (
+            (Path(os.path.normpath(given)), Path(os.path.normpath(seeds))),
+            (given.resolve(), seeds.resolve()),
+        ):
+            name = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+            if name in entries:
+                found.add(name)
+    found.update(
+        name for name, e in entries.items() if e.item is not None and matches_url(e.item, target)
+    )
+    return sorted(found)
+
+
+def explain(
+    config: Config,
+    target: str,
+    now: dt.datetime | None = None,
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> list[Explained]:
+    """Why the seed(s) ``target`` names (see :func:`seed_names`) are or are not in each feed
+    of a run at ``now``: the configured and automatic feeds, in the summary's order.
+
+    Reads the seeds through the parse cache like :func:`generate`, but writes nothing: no
+    output, no cache save, no lock (a running daemon is not disturbed). Raises NoSeedMatches
+    when nothing matches, and SeedsUnavailable.
+    """
+    pipeline = Pipeline(config, use_cache=use_cache, progress=progress)
+    pipeline.load()
+    entries = pipeline.index.entries
+    names = seed_names(config, entries, target)
+    if not names:
+        raise NoSeedMatches(
+            f"no seed matches {target!r}: give a seed file's path (in {config.seeds}) or "
+            "its originalUrl or webUrl"
+        )
+    now = now or dt.datetime.now(dt.UTC)
+    items = pipeline.index.items()
+    topics = index_topics(items)
+    feeds = feeds_for(config, items).feeds
+    folder = str(config.seeds)
+    out: list[Explained] = []
+    for name in names:
+        entry = entries[name]
+        item = entry.item
+        if item is None:
+            why = next((p for p in entry.problems if p.severity is Severity.SKIPPED), None)
+            verdicts = tuple((f.slug, skipped(why)) for f in feeds)
+        else:
+            verdicts = tuple((f.slug, verdict(items, f, item, now, topics, folder)) for f in feeds)
+        out.append(Explained(os.path.join(folder, name), entry.problems, verdicts))
+    return out

@@ -18,8 +18,17 @@ from feeds.files import RESERVED_SLUGS
 from feeds.items import Item
 from feeds.topics import assign_slugs, slugify, topic_key
 
-# Drop reasons, in the order the filters apply.
-REASONS = ("off-topic", "low quality", "unpublished", "future-dated", "duplicate", "over the limit")
+# Drop reasons, in the order the filters apply. "unpublished": a source-unpublished item in
+# a feed of published ones; "published": a published item in a feed of unpublished ones.
+REASONS = (
+    "off-topic",
+    "low quality",
+    "unpublished",
+    "published",
+    "future-dated",
+    "duplicate",
+    "over the limit",
+)
 # Items dated further ahead than this are held back until their time comes (a scheduled
 # story, or a typo like 2204): otherwise they would sit on top of every reader's list. The
 # grace absorbs clock skew and local times written without a zone.
@@ -65,18 +74,40 @@ def index_topics(items: Iterable[Item]) -> TopicIndex:
     return index
 
 
-def select(
+def drop_reason(item: Item, feed: FeedConfig, horizon: dt.datetime) -> str | None:
+    """The first per-item filter after the topic match that keeps ``item`` out of ``feed``
+    (a key of REASONS), or None; ``horizon`` is the latest time not held back.
+
+    The one statement of these rules, so :func:`select` and :mod:`feeds.explain` cannot
+    disagree about why an item is out.
+    """
+    if feed.missing_quality == "drop" if item.quality is None else item.quality < feed.min_quality:
+        return "low quality"
+    if item.is_published is False:  # absent counts as published, as the source means it
+        if feed.status == "published":
+            return "unpublished"
+    elif feed.status == "unpublished":
+        return "published"
+    if item.published > horizon:
+        return "future-dated"
+    return None
+
+
+def horizon_of(now: dt.datetime | None) -> dt.datetime:
+    """The latest publication time a feed shows at ``now`` (default: the clock)."""
+    return (now or dt.datetime.now(dt.UTC)) + FUTURE_GRACE
+
+
+def pool(
     items: Sequence[Item],
     feed: FeedConfig,
     now: dt.datetime | None = None,
     topics: TopicIndex | None = None,
-) -> Selection:
-    """Apply one feed's filters to all items; ``now`` (default: the clock) bounds future dates.
-
-    ``topics`` (from :func:`index_topics` over the same items) is an optional speed-up.
-    """
+) -> tuple[dict[str, Item], dict[str, int]]:
+    """Every entry ``feed`` could carry before its ``max_items`` cut, by id (duplicates
+    merged), and the counts of items dropped on the way (every reason but the limit)."""
     dropped = dict.fromkeys(REASONS, 0)
-    horizon = (now or dt.datetime.now(dt.UTC)) + FUTURE_GRACE
+    horizon = horizon_of(now)
     if feed.topics is None:
         candidates: Iterable[Item] = items
     else:
@@ -93,28 +124,35 @@ def select(
     best: dict[str, Item] = {}
     spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}  # a duplicate group's publications
     for item in candidates:
-        if (
-            feed.missing_quality == "drop"
-            if item.quality is None
-            else item.quality < feed.min_quality
-        ):
-            dropped["low quality"] += 1
-        elif item.is_published is False and not feed.include_unpublished:
-            dropped["unpublished"] += 1
-        elif item.published > horizon:
-            dropped["future-dated"] += 1
-        else:
-            other = best.get(item.id)
-            if other is None:
-                best[item.id] = item
-                continue
-            dropped["duplicate"] += 1
-            first, last = spans.get(item.id, (other.published, other.published))
-            spans[item.id] = (min(first, item.published), max(last, item.published))
-            if _better(item, other):
-                best[item.id] = item
+        reason = drop_reason(item, feed, horizon)
+        if reason is not None:
+            dropped[reason] += 1
+            continue
+        other = best.get(item.id)
+        if other is None:
+            best[item.id] = item
+            continue
+        dropped["duplicate"] += 1
+        first, last = spans.get(item.id, (other.published, other.published))
+        spans[item.id] = (min(first, item.published), max(last, item.published))
+        if _better(item, other):
+            best[item.id] = item
     for key, (first, last) in spans.items():
         best[key] = _merged(best[key], first, last)
+    return best, dropped
+
+
+def select(
+    items: Sequence[Item],
+    feed: FeedConfig,
+    now: dt.datetime | None = None,
+    topics: TopicIndex | None = None,
+) -> Selection:
+    """Apply one feed's filters to all items; ``now`` (default: the clock) bounds future dates.
+
+    ``topics`` (from :func:`index_topics` over the same items) is an optional speed-up.
+    """
+    best, dropped = pool(items, feed, now, topics)
     kept = heapq.nsmallest(feed.max_items, best.values(), key=attrgetter("order_key"))
     dropped["over the limit"] = len(best) - len(kept)
     return Selection(feed, tuple(kept), dropped)

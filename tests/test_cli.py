@@ -27,7 +27,7 @@ def test_generate_prints_one_line_per_feed_with_drop_reasons(shipped: Path) -> N
         "review",
     ]
     assert lines[0].split()[1:3] == ["0", "items"]
-    assert "3 low quality, 2 unpublished" in lines[0]
+    assert "3 low quality, 2 unpublished, 0 published, 0 future-dated" in lines[0]
     assert lines[3].split()[1] == "5" and lines[3].endswith("written")
     again = run("generate", "--config", str(shipped))
     assert all(ln.endswith("unchanged (not re-rendered)") for ln in again.stdout.splitlines())

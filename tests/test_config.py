@@ -97,6 +97,18 @@ def test_defaults_and_overrides_are_merged() -> None:
             {"defaults": {"include_unpublished": "yes"}},
             "defaults.include_unpublished: expected true or false, got 'yes'",
         ),
+        (
+            {"defaults": {"status": "draft"}},
+            "defaults.status: expected one of 'published', 'unpublished', 'any', got 'draft'",
+        ),
+        (
+            {"defaults": {"status": "any", "include_unpublished": True}},
+            "defaults.include_unpublished: deprecated alias of status, which is given too",
+        ),
+        (
+            {"feeds": [{"slug": "a", "title": "A", "status": "any", "include_unpublished": False}]},
+            "feeds[0].include_unpublished: deprecated alias of status, which is given too",
+        ),
         ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),
         ({"schedule": {"cron": "61 * * * *"}}, "schedule.cron: not a crontab expression"),
     ],
@@ -153,3 +165,34 @@ def test_min_quality_may_be_any_number() -> None:
     config = _parse({"defaults": {"min_quality": 49.5}, "feeds": [{"slug": "a", "title": "A"}]})
     assert config.feeds[0].min_quality == 49.5
     assert _parse({"defaults": {"min_quality": 50}}).defaults.min_quality == 50
+
+
+def test_status_and_its_deprecated_alias_include_unpublished() -> None:
+    config = _parse(
+        {
+            "defaults": {"include_unpublished": True},
+            "feeds": [
+                {"slug": "all", "title": "All"},
+                {"slug": "public", "title": "Public", "include_unpublished": False},
+                {"slug": "queue", "title": "Queue", "status": "unpublished"},
+            ],
+        }
+    )
+    assert [f.status for f in config.feeds] == ["any", "published", "unpublished"]
+    assert config.defaults.status == "any"
+    # The alias resolves to the same settings as status, so the daemon's comparison of
+    # feed settings and the render digest see no change when a config switches spelling.
+    renamed = _parse(
+        {
+            "defaults": {"status": "any"},
+            "feeds": [
+                {"slug": "all", "title": "All"},
+                {"slug": "public", "title": "Public", "status": "published"},
+                {"slug": "queue", "title": "Queue", "status": "unpublished"},
+            ],
+        }
+    )
+    assert renamed.feeds == config.feeds
+    assert [repr(f) for f in renamed.feeds] == [repr(f) for f in config.feeds]
+    assert _parse({}).defaults.status == "published"
+    assert _parse({"defaults": {"status": "unpublished"}}).defaults.status == "unpublished"

@@ -138,7 +138,7 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     config = tmp_path / "config.yaml"
     config.write_text(
         f"site: {{title: Broken, url: '{BASE_URL}'}}\n"
-        "feeds:\n  - {slug: all, title: All, include_unpublished: true}\n"
+        "feeds:\n  - {slug: all, title: All, status: any}\n"
         "  - {slug: ai, title: AI, topics: [AI], content: summary}\n"
     )
     return config

@@ -64,7 +64,7 @@ def test_synthetic_corpus_site_passes_every_judge(tmp_path: Path) -> None:
     )
     project.configure(
         [{"slug": "all", "title": "Everything"}],
-        defaults={"include_unpublished": True, "max_items": 40},
+        defaults={"status": "any", "max_items": 40},
         auto_topics=True,
     )
     report = generate(load_config(project.config_path))
@@ -197,7 +197,7 @@ def test_hostile_seed_leaves_nothing_executable_in_any_page(project: Project) ->
             {"slug": "all", "title": 'All <script>alert("feed")</script>'},
             {"slug": "short", "title": "Short", "content": "summary", "topics": ["AI"]},
         ],
-        defaults={"include_unpublished": True},
+        defaults={"status": "any"},
         auto_topics=True,
     )
     generate(load_config(project.config_path))

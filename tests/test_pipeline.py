@@ -6,7 +6,7 @@ import pytest
 
 from feeds.config import load_config
 from feeds.pipeline import generate
-from tests.helpers import Project, snapshot, titles, w3c_validate
+from tests.helpers import Project, snapshot, titles, w3c_validate, write_seed
 
 # The shipped seeds, newest first, by title start.
 SHIPPED_ORDER = [
@@ -42,6 +42,27 @@ def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> No
     assert counts["review"][0] == 5
     assert report.skipped == []
     w3c_validate(sorted(p for p in out.iterdir() if p.suffix in (".atom", ".rss")))
+
+
+def test_the_shipped_review_queue_holds_unpublished_candidates_only(shipped: Path) -> None:
+    """Its description says "Unpublished candidates awaiting an editor": a published story
+    goes to its topic feeds and not into the queue."""
+    write_seed(
+        shipped.parent / "seeds",
+        "fresh.md",
+        title="Fresh and published",
+        published=True,
+        quality=80,
+        topics=["AI"],
+        webUrl="https://news.example/fresh",
+    )
+    report = generate(load_config(shipped), write=False)
+    by_slug = {s.feed.slug: s for s in report.selections}
+    assert [i.title for i in by_slug["ai"].items] == ["Fresh and published"]
+    review = by_slug["review"]
+    assert review.feed.status == "unpublished"
+    assert _starts([i.title for i in review.items]) == SHIPPED_ORDER
+    assert review.dropped["published"] == 1
 
 
 def test_second_run_leaves_every_file_byte_identical_with_same_mtime(shipped: Path) -> None:

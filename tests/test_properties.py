@@ -22,11 +22,11 @@ CONFIG = parse_config(
     {
         "site": SITE,
         "feeds": [
-            {"slug": "full", "title": "Full", "include_unpublished": True, "min_quality": -(10**9)},
+            {"slug": "full", "title": "Full", "status": "any", "min_quality": -(10**9)},
             {
                 "slug": "summary",
                 "title": "Summary",
-                "include_unpublished": True,
+                "status": "any",
                 "content": "summary",
                 "topics": ["a", "b", "c"],
             },

@@ -6,7 +6,7 @@ import pytest
 
 from feeds.config import Config, FeedConfig, parse_config
 from feeds.items import Item
-from feeds.select import feeds_for, index_topics, select
+from feeds.select import REASONS, feeds_for, index_topics, select
 from tests.helpers import SITE, make_item
 
 
@@ -62,12 +62,27 @@ def test_quality_and_missing_quality() -> None:
     assert drop.dropped["low quality"] == 2
 
 
-def test_unpublished_only_when_asked() -> None:
+def test_status_picks_published_unpublished_or_both() -> None:
     items = [item("no", published=False), item("yes", published=True), item("old", published=None)]
-    sel = select(items, feed())
-    assert sorted(ids(sel)) == ["old", "yes"]
-    assert sel.dropped["unpublished"] == 1
-    assert len(select(items, feed(include_unpublished=True)).items) == 3
+    sel = select(items, feed())  # status: published by default
+    assert sorted(ids(sel)) == ["old", "yes"]  # a record without the flag counts as published
+    assert (sel.dropped["unpublished"], sel.dropped["published"]) == (1, 0)
+    queue = select(items, feed(status="unpublished"))
+    assert ids(queue) == ["no"]
+    assert (queue.dropped["unpublished"], queue.dropped["published"]) == (0, 2)
+    both = select(items, feed(status="any"))
+    assert sorted(ids(both)) == ["no", "old", "yes"]
+    assert (both.dropped["unpublished"], both.dropped["published"]) == (0, 0)
+
+
+def test_drop_reasons_are_counted_in_the_order_filters_apply() -> None:
+    assert REASONS.index("unpublished") + 1 == REASONS.index("published")
+    # A low-quality published item in a queue of unpublished ones is dropped for quality,
+    # the first filter that applies; an unpublished copy of a kept id is no duplicate there.
+    items = [item("low", quality=1), item("u", published=False), item("u", published=True)]
+    sel = select(items, feed(status="unpublished", min_quality=10))
+    assert ids(sel) == ["u"] and sel.items[0].is_published is False
+    assert {r: n for r, n in sel.dropped.items() if n} == {"low quality": 1, "published": 1}
 
 
 def test_duplicates_keep_best_quality_then_newest() -> None:
