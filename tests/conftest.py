@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, SHIPPED_SEEDS, Project
+from tests.helpers import Project, copy_shipped
 
 
 @pytest.fixture
@@ -17,7 +16,6 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def shipped(tmp_path: Path) -> Path:
-    """A copy of the repository's config.yaml and seeds, writing to a temporary output."""
-    shutil.copytree(SHIPPED_SEEDS, tmp_path / "seeds")
-    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
-    return tmp_path / "config.yaml"
+    """A copy of the shipped config.yaml and seeds (tests/data/shipped, not the repository's
+    own, which users change), writing to a temporary output."""
+    return copy_shipped(tmp_path)

@@ -51,12 +51,10 @@ def chromium(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
-    from tests.helpers import REPO
+    from tests.helpers import copy_shipped
 
     root = tmp_path_factory.mktemp("site")
-    shutil.copytree(REPO / "seeds", root / "seeds")
-    shutil.copy(REPO / "config.yaml", root / "config.yaml")
-    config = load_config(root / "config.yaml")
+    config = load_config(copy_shipped(root))
     generate(config)
     served = Served(root / "config.yaml")
     try:
