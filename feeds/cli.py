@@ -16,6 +16,7 @@ import click
 from feeds import __version__
 from feeds.config import load_config
 from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable, ServeError
+from feeds.messages import one_line
 from feeds.pipeline import Report, generate
 from feeds.select import REASONS
 
@@ -37,7 +38,7 @@ def _fail() -> Iterator[None]:
         yield
     except FeedsError as exc:
         code, prefix = next((c, p) for kind, c, p in EXIT_CODES if isinstance(exc, kind))
-        click.echo(f"feeds: {prefix}{exc}", err=True)
+        _say(f"feeds: {prefix}{exc}")
         sys.exit(code)
 
 
@@ -64,6 +65,11 @@ jobs_option = click.option(
 )
 
 
+def _say(line: str) -> None:
+    """One line on stderr; what it quotes (file names, topic names) cannot break it."""
+    click.echo(one_line(line), err=True)
+
+
 def _summary(report: Report) -> None:
     width = max((len(s.feed.slug) for s in report.selections), default=0)
     written = set(report.written.written) if report.written else set()
@@ -80,11 +86,11 @@ def _summary(report: Report) -> None:
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        _say(f"note: {note}")
     for problem in report.problems:
-        click.echo(problem.line_text(), err=True)
+        _say(problem.line_text())
     for notice in report.notices:
-        click.echo(f"warning: {notice}", err=True)
+        _say(f"warning: {notice}")
 
 
 class _ProgressBar:

@@ -32,6 +32,7 @@ from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError, ServeError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
+from feeds.messages import one_line
 from feeds.pipeline import Pipeline, Report, open_store, writer_lock
 from feeds.store import Store
 
@@ -221,8 +222,19 @@ class Daemon:
         return 0
 
 
+class OneLineFormatter(logging.Formatter):
+    """Log lines whose message cannot become two: a file name or an exception's text with
+    a newline or a bidi override is escaped (a traceback, when logged, still follows)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z"
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        OneLineFormatter("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z")
     )
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

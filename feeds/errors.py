@@ -6,9 +6,18 @@ Each subclass is a precise kind the CLI maps to its own exit code (in one table 
 
 from __future__ import annotations
 
+from feeds.messages import one_line
+
 
 class FeedsError(Exception):
-    """Base class: a run (or a tick) cannot go on, for a reason the message states."""
+    """Base class: a run (or a tick) cannot go on, for a reason the message states.
+
+    Messages name files and quote config values, which may hold a newline or a bidi
+    override: the message is escaped here, once, so every error is one honest line.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class ConfigError(FeedsError):

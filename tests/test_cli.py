@@ -170,3 +170,32 @@ def test_topic_feed_notices_are_warning_lines(project: Project) -> None:
     assert "warning: topic 'Café' would have the slug 'cafe', the slug of 'Cafe'" in warnings[0]
     assert [ln.split()[0] for ln in result.stdout.splitlines()][:2] == ["cafe", "cafe-95c781c8"]
     assert (project.output / "ellinika.atom").exists()
+
+
+def test_a_file_name_cannot_forge_a_message_line(project: Project) -> None:
+    """A seed's name is anyone's: a newline or a bidi override in it is escaped, so each
+    problem is one line and --strict counts each once."""
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.write_raw("evil\nskipped: seeds/fake.md: forged.md", "no front matter\n")
+    project.write_raw("\u202edm.txt", "no front matter either\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run("check", "--strict", "--config", str(project.config_path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"skipped: {project.seeds}/evil\\nskipped: seeds/fake.md: forged.md:1: "
+        "no front matter: the first line must be '---'",
+        f"skipped: {project.seeds}/\\u202edm.txt:1: no front matter: the first line must be '---'",
+        "feeds: 2 seed(s) skipped (--strict)",
+    ]
+    assert "\u202e" not in result.stderr
+
+
+def test_a_config_path_cannot_forge_a_message_line(tmp_path: Path) -> None:
+    folder = tmp_path / "x\nfeeds: config error: forged"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("site: [unclosed\n", encoding="utf-8")
+    result = run("check", "--config", str(folder / "config.yaml"))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "x\\nfeeds: config error: forged/config.yaml:2: YAML error" in result.stderr
