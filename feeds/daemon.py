@@ -25,10 +25,9 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feeds.config import Config, load_config
+from feeds.config import Config, cron_trigger, load_config
 from feeds.errors import ConfigError, FeedsError, ServeError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
@@ -41,8 +40,11 @@ CACHE_SAVE_EVERY = 300.0  # seconds between parse-cache saves while seeds keep c
 
 
 def trigger_for(config: Config) -> BaseTrigger:
+    """The schedule's trigger. A cron schedule is read by :func:`feeds.config.cron_trigger`,
+    the function config validation checks it with, and intervals are capped there at what
+    IntervalTrigger holds: a config that passes ``feeds check`` always gets its trigger."""
     if config.cron:
-        return CronTrigger.from_crontab(config.cron, timezone=dt.UTC)
+        return cron_trigger(config.cron)
     return IntervalTrigger(seconds=config.interval_seconds, timezone=dt.UTC)
 
 

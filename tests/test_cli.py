@@ -199,3 +199,45 @@ def test_a_config_path_cannot_forge_a_message_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert "x\\nfeeds: config error: forged/config.yaml:2: YAML error" in result.stderr
+
+
+TRAPS = {
+    "duplicate key": (
+        "feeds:\n  - slug: all\n    title: All\n    title: Again\n",
+        "config.yaml:7: feeds[0].title: duplicate key (first on line 6)",
+    ),
+    "alias bomb": (
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + "feeds: [{slug: all, title: All}]\n",
+        "config.yaml: too large after expanding aliases (over 100000 values)",
+    ),
+    "interval": (
+        "schedule: {interval: 100000000d}\nfeeds: [{slug: all, title: All}]\n",
+        "config.yaml: schedule.interval: expected a duration from 1s to 365d",
+    ),
+    "cron": (
+        'schedule: {cron: "0 0 30 2 *"}\nfeeds: [{slug: all, title: All}]\n',
+        "config.yaml: schedule.cron: never fires: '0 0 30 2 *'",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+@pytest.mark.parametrize("trap", TRAPS)
+def test_config_traps_are_one_line_and_exit_1(project: Project, command: str, trap: str) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    assert run("generate", "--config", str(project.config_path)).exit_code == 0
+    before = snapshot(project.output)
+    text, message = TRAPS[trap]
+    head = 'site: {title: T, url: "https://example.org/"}\nseeds: seeds\noutput: output\n'
+    project.config_path.write_text(head + text, encoding="utf-8")
+    result = run(command, "--config", str(project.config_path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"feeds: config error: {project.root}/{message}")
+    assert result.stderr.count("\n") == 1 and len(result.stderr) < 300 + len(str(project.root))
+    assert snapshot(project.output) == before
