@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from feeds import __version__
-from feeds.config import load_config
+from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError, OutputBusy, SeedsUnavailable, ServeError
 from feeds.messages import one_line
 from feeds.pipeline import Report, generate
@@ -63,6 +64,19 @@ jobs_option = click.option(
     default=None,
     help="Processes for parsing many seeds (default: one per core).",
 )
+
+
+def _load(config_path: Path, *, need_seeds: bool = True) -> Config:
+    """The config; when no --config was given and the current folder has no config.yaml,
+    the message says where feeds looked and how to point it elsewhere."""
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("config_path") is not ParameterSource.DEFAULT
+    if not given and not config_path.exists():
+        raise ConfigError(
+            f"no {config_path} in {Path.cwd()}; run feeds in the folder that holds it, "
+            "or pass --config PATH"
+        )
+    return load_config(config_path, need_seeds=need_seeds)
 
 
 def _say(line: str) -> None:
@@ -117,7 +131,7 @@ class _ProgressBar:
 def _run(config_path: Path, write: bool, no_cache: bool = False, jobs: int | None = None) -> Report:
     progress = _ProgressBar() if sys.stderr.isatty() else None
     with _fail():
-        config = load_config(config_path)
+        config = _load(config_path)
         return generate(config, write=write, use_cache=not no_cache, progress=progress, jobs=jobs)
 
 
@@ -187,7 +201,7 @@ def run_cmd(config_path: Path, serve_at: tuple[str, int] | None) -> None:
     from feeds.daemon import Daemon, configure_logging
 
     with _fail():
-        config = load_config(config_path)
+        config = _load(config_path)
         configure_logging()
         code = Daemon(config_path, config).run(serve_at)
     sys.exit(code)
@@ -218,7 +232,7 @@ def serve_cmd(config_path: Path, host: str, port: int, private: Path | None) -> 
     from feeds.daemon import configure_logging
 
     with _fail():
-        config = load_config(config_path, need_seeds=False)
+        config = _load(config_path, need_seeds=False)
         if config.output is None:
             raise ConfigError(
                 f"{config_path}: output: feeds serve serves a local folder, not "

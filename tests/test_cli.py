@@ -241,3 +241,30 @@ def test_config_traps_are_one_line_and_exit_1(project: Project, command: str, tr
     assert result.stderr.startswith(f"feeds: config error: {project.root}/{message}")
     assert result.stderr.count("\n") == 1 and len(result.stderr) < 300 + len(str(project.root))
     assert snapshot(project.output) == before
+
+
+def test_no_config_in_the_current_folder_names_it_and_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("generate")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"feeds: config error: no config.yaml in {tmp_path}; run feeds in the folder that "
+        "holds it, or pass --config PATH\n"
+    )
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_an_empty_seeds_folder_is_a_warning(project: Project, command: str) -> None:
+    project.write_raw("notes.markdown", "---\ntitle: not a seed suffix\n---\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run(command, "--config", str(project.config_path))
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: 0 seeds found in {project.seeds} (seed files end in .md, .txt, .yaml, "
+        ".yml); every feed is empty\n"
+    )
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    assert run(command, "--config", str(project.config_path)).stderr == ""

@@ -365,3 +365,27 @@ def test_log_lines_escape_what_they_quote() -> None:
     lines = formatter.format(record).splitlines()
     assert lines[0] == "ERROR tick failed: a\\nINFO forged\\u202e"
     assert lines[1] == "Traceback (most recent call last):"
+
+
+def test_an_empty_seeds_folder_is_logged_once_while_it_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = Project(tmp_path)
+    project.configure(FEEDS)
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    with caplog.at_level("WARNING", logger="feeds"):
+        daemon.tick(NOW)
+        daemon.tick(NOW)  # still empty: said already
+        project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+        daemon.tick(NOW)
+        (project.seeds / "a.md").unlink()
+        daemon.tick(NOW)  # empty again: news again
+    warnings = [r.getMessage() for r in caplog.records if "0 seeds found" in r.getMessage()]
+    assert (
+        warnings
+        == [
+            f"warning: 0 seeds found in {project.seeds} (seed files end in "
+            ".md, .txt, .yaml, .yml); every feed is empty"
+        ]
+        * 2
+    )
