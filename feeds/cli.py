@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from feeds import __version__
-from feeds.config import load_config
+from feeds.config import Config, load_config
 from feeds.errors import (
     ConfigError,
     FeedsError,
@@ -24,6 +25,7 @@ from feeds.errors import (
     StoreError,
     WriteError,
 )
+from feeds.messages import one_line
 from feeds.pipeline import Report, explain, generate
 from feeds.select import REASONS
 
@@ -47,7 +49,7 @@ def _fail() -> Iterator[None]:
         yield
     except FeedsError as exc:
         code, prefix = next((c, p) for kind, c, p in EXIT_CODES if isinstance(exc, kind))
-        click.echo(f"feeds: {prefix}{exc}", err=True)
+        _say(f"feeds: {prefix}{exc}")
         sys.exit(code)
 
 
@@ -74,6 +76,24 @@ jobs_option = click.option(
 )
 
 
+def _load(config_path: Path, *, need_seeds: bool = True) -> Config:
+    """The config; when no --config was given and the current folder has no config.yaml,
+    the message says where feeds looked and how to point it elsewhere."""
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("config_path") is not ParameterSource.DEFAULT
+    if not given and not config_path.exists():
+        raise ConfigError(
+            f"no {config_path} in {Path.cwd()}; run feeds in the folder that holds it, "
+            "or pass --config PATH"
+        )
+    return load_config(config_path, need_seeds=need_seeds)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; what it quotes (file names, topic names) cannot break it."""
+    click.echo(one_line(line), err=True)
+
+
 def _summary(report: Report) -> None:
     width = max((len(s.feed.slug) for s in report.selections), default=0)
     written = set(report.written.written) if report.written else set()
@@ -90,11 +110,11 @@ def _summary(report: Report) -> None:
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        _say(f"note: {note}")
     for problem in report.problems:
-        click.echo(problem.line_text(), err=True)
+        _say(problem.line_text())
     for notice in report.notices:
-        click.echo(f"warning: {notice}", err=True)
+        _say(f"warning: {notice}")
 
 
 class _ProgressBar:
@@ -121,7 +141,7 @@ class _ProgressBar:
 def _run(config_path: Path, write: bool, no_cache: bool = False, jobs: int | None = None) -> Report:
     progress = _ProgressBar() if sys.stderr.isatty() else None
     with _fail():
-        config = load_config(config_path)
+        config = _load(config_path)
         return generate(config, write=write, use_cache=not no_cache, progress=progress, jobs=jobs)
 
 
@@ -171,7 +191,7 @@ def explain_cmd(target: str, config_path: Path) -> None:
 
     progress = _ProgressBar() if sys.stderr.isatty() else None
     with _fail():
-        config = load_config(config_path)
+        config = _load(config_path)
         explained = explain(config, target, progress=progress)
     click.echo(render(explained), nl=False)
 
@@ -209,7 +229,7 @@ def run_cmd(config_path: Path, serve_at: tuple[str, int] | None) -> None:
     from feeds.daemon import Daemon, configure_logging
 
     with _fail():
-        config = load_config(config_path)
+        config = _load(config_path)
         configure_logging()
         code = Daemon(config_path, config).run(serve_at)
     sys.exit(code)
@@ -235,7 +255,7 @@ def serve_cmd(config_path: Path, host: str, port: int) -> None:
     from feeds.daemon import configure_logging
 
     with _fail():
-        config = load_config(config_path, need_seeds=False)
+        config = _load(config_path, need_seeds=False)
         app, extra = serve.app_for(config)
         configure_logging()
 

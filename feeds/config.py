@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -28,21 +28,46 @@ from msgspec import Meta
 from feeds.errors import ConfigError
 from feeds.files import FORMATS, RESERVED_SLUGS, is_slug
 from feeds.items import DEFAULT_LIMITS, MAX_RELATED, TextLimits
+from feeds.messages import clip, quoted, short
 from feeds.remote import SECRET_KEYS, is_remote
-from feeds.safeyaml import StrictLoader
+from feeds.safeyaml import StrictLoader, duplicate_keys
 from feeds.urls import hub_url, site_url
+
+if TYPE_CHECKING:  # APScheduler is imported only when a cron schedule is read
+    from apscheduler.triggers.cron import CronTrigger
 
 __all__ = ["Config", "ConfigError", "FeedConfig", "Site", "load_config", "parse_config"]
 
-INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+INTERVAL_RE = re.compile(r"^\s*(\d{1,12})\s*(s|m|h|d)\s*$")
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_INTERVAL = 15 * 60  # seconds between the daemon's runs when no schedule is given
+# The longest interval and max_age: the scheduler holds any interval up to this (a test
+# builds the trigger for it), and past a year a reader's poll or a cache is meaningless.
+MAX_DURATION = 365 * 86400
+DURATIONS = "a duration from 1s to 365d, like 30s, 15m, 1h or 1d"
 # A cron schedule's poll time is measured from a fixed instant, so it never depends on the clock.
 CRON_EPOCH = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
 CRON_FIRES = 50
 # Which items a feed takes by the source's `published` flag (absent counts as published):
 # only published ones (public feeds), only unpublished ones (an editors' queue), or both.
 STATUSES = ("published", "unpublished", "any")
+# The Gregorian calendar repeats every 400 years (146097 days, a whole number of weeks), so a
+# crontab expression that has not fired 400 years after CRON_EPOCH never fires.
+CRON_HORIZON = CRON_EPOCH.replace(year=CRON_EPOCH.year + 400)
+# Cron's nicknames, which APScheduler 3 does not know, as the expressions they stand for
+# (@weekly is Sunday: APScheduler 3 reads a day-of-week 0 as Monday, so it is spelled out).
+CRON_NICKNAMES = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * sun",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+# A config file is a few kilobytes; anything near these sizes is hostile, not a config.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_VALUES = 100_000  # after expanding YAML aliases, which can multiply a small file
 
 
 class _Invalid(ValueError):
@@ -95,11 +120,51 @@ def _local_output(base: Path, output: str) -> Path:
 
 
 def duration_seconds(text: str) -> int | None:
-    """Seconds in a duration like 30s, 15m, 1h or 1d (None: not one)."""
+    """Seconds in a duration like 30s, 15m, 1h or 1d, up to MAX_DURATION (None: not one)."""
     match = INTERVAL_RE.match(text)
-    if not match or int(match.group(1)) == 0:
+    if not match:
         return None
-    return int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+    seconds = int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+    return seconds if 0 < seconds <= MAX_DURATION else None
+
+
+def _check_duration(key: str, text: str | None) -> None:
+    if text is not None and duration_seconds(text) is None:
+        raise _Invalid(key, f"expected {DURATIONS}, got {short(text)}")
+
+
+def cron_trigger(expr: str, end_date: dt.datetime | None = None) -> CronTrigger:
+    """The APScheduler trigger of a crontab expression or nickname (``@daily``), in UTC: the
+    one place a cron schedule is read, by validation and by the daemon alike."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = CRON_NICKNAMES.get(expr.strip().lower(), expr).split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, day_of_week = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=day_of_week,
+        end_date=end_date,
+        timezone=dt.UTC,
+    )
+
+
+def _check_cron(expr: str) -> None:
+    """A crontab expression the daemon can schedule and that fires at least once."""
+    try:
+        trigger = cron_trigger(expr, end_date=CRON_HORIZON)
+    except ValueError as exc:
+        raise _Invalid(
+            "cron",
+            f"not a crontab expression ({clip(str(exc))}): {short(expr)}; use 5 fields "
+            f"(minute hour day month weekday) or one of {', '.join(CRON_NICKNAMES)}",
+        ) from None
+    if trigger.get_next_fire_time(None, CRON_EPOCH) is None:
+        raise _Invalid("cron", f"never fires: {short(expr)} names no date that exists")
 
 
 class ScheduleModel(_Model):
@@ -107,17 +172,9 @@ class ScheduleModel(_Model):
     cron: str | None = None
 
     def __post_init__(self) -> None:
-        if self.interval is not None and duration_seconds(self.interval) is None:
-            raise _Invalid(
-                "interval", f"expected a duration like 30s, 15m, 1h or 1d, got {self.interval!r}"
-            )
+        _check_duration("interval", self.interval)
         if self.cron is not None:
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(self.cron, timezone="UTC")
-            except ValueError as exc:
-                raise _Invalid("cron", f"not a crontab expression ({exc}): {self.cron!r}") from None
+            _check_cron(self.cron)
         if self.interval and self.cron:
             raise _Invalid("cron", "give either interval or cron, not both")
 
@@ -155,12 +212,12 @@ class FeedSettingsModel(_Model):
                 "(include_unpublished: true is status: any, false is status: published)",
             )
         if self.min_quality is not None and not math.isfinite(self.min_quality):
-            raise _Invalid("min_quality", f"expected a number, got {self.min_quality!r}")
+            raise _Invalid("min_quality", f"expected a number, got {short(self.min_quality)}")
         if self.formats is not None:
             if not self.formats:
                 raise _Invalid("formats", f"give at least one of {', '.join(FORMATS)}")
             if len(set(self.formats)) != len(self.formats):
-                raise _Invalid("formats", f"a format is listed twice: {self.formats}")
+                raise _Invalid("formats", f"a format is listed twice: {short(self.formats)}")
 
 
 class TextModel(_Model):
@@ -182,11 +239,13 @@ class FeedModel(FeedSettingsModel, kw_only=True):  # kw_only: required keys afte
         if not is_slug(self.slug):
             raise _Invalid(
                 "slug",
-                f"{self.slug!r} is not a file name inside output/: use "
+                f"{short(self.slug)} is not a file name inside output/: use "
                 "letters, digits, '.', '_' and '-', starting with a letter or digit",
             )
         if self.slug.lower() in RESERVED_SLUGS:
-            raise _Invalid("slug", f"{self.slug!r} is reserved for a site page ({self.slug}.html)")
+            raise _Invalid(
+                "slug", f"{short(self.slug)} is reserved for a site page ({self.slug}.html)"
+            )
 
 
 class ConfigModel(_Model):
@@ -218,14 +277,11 @@ class ConfigModel(_Model):
                 "credentials come only from the environment and the standard credential "
                 "chains (AWS_ACCESS_KEY_ID..., ~/.aws, instance roles), never from config.yaml",
             )
-        if self.max_age is not None and duration_seconds(self.max_age) is None:
-            raise _Invalid(
-                "max_age", f"expected a duration like 30s, 15m, 1h or 1d, got {self.max_age!r}"
-            )
+        _check_duration("max_age", self.max_age)
         seen: set[str] = set()
         for i, feed in enumerate(self.feeds):
             if feed.slug.lower() in seen:
-                raise _Invalid(f"feeds[{i}].slug", f"duplicate slug {feed.slug!r}")
+                raise _Invalid(f"feeds[{i}].slug", f"duplicate slug {short(feed.slug)}")
             seen.add(feed.slug.lower())
 
 
@@ -303,9 +359,7 @@ class Config:
 def cron_min_gap(expr: str) -> int:
     """The smallest gap between consecutive fire times of a crontab expression (UTC), over
     its first CRON_FIRES fires from CRON_EPOCH; DEFAULT_INTERVAL if it never fires twice."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(expr, timezone=dt.UTC)
+    trigger = cron_trigger(expr)
     fires: list[dt.datetime] = []
     while len(fires) < CRON_FIRES:
         prev = fires[-1] if fires else None
@@ -378,10 +432,11 @@ def _struct_at(parts: list[str | int]) -> type[msgspec.Struct] | None:
     return cls
 
 
-def _path(parts: list[str | int]) -> str:
+def _path(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """A key path as messages write it: ``feeds[2].min_quality`` (a hostile key clipped)."""
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + clip(part, 60)
     return out
 
 
@@ -412,10 +467,10 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
     got = _walk(data, parts)
     bound = re.match(r"Expected `int` ([<>]=) (-?\d+)", msg)
     if bound:
-        return f"{_path(parts)}: must be {bound.group(1)} {bound.group(2)}, got {got!r}"
+        return f"{_path(parts)}: must be {bound.group(1)} {bound.group(2)}, got {short(got)}"
     expected = re.match(r"Expected `(.+?)(?: \| null)?`, got", msg)
     if expected and expected.group(1) in _TYPE_WORDS:
-        return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {got!r}"
+        return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {short(got)}"
     if msg.startswith("Invalid enum value"):
         cls = _struct_at(parts[:-1])
         field = (
@@ -432,14 +487,35 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
             if field
             else []
         )
-        return f"{_path(parts)}: expected one of {', '.join(allowed)}, got {got!r}"
-    return f"{_path(parts)}: {msg}" if parts else msg
+        return f"{_path(parts)}: expected one of {', '.join(allowed)}, got {short(got)}"
+    return f"{_path(parts)}: {clip(msg)}" if parts else clip(msg)
+
+
+def exceeds(data: Any, limit: int) -> bool:
+    """True if ``data`` holds more than ``limit`` values (mappings, lists, keys and scalars)
+    counted as if every YAML alias were written out; stops counting at the limit, so a
+    billion laughs costs ``limit`` steps."""
+    count = 0
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def parse_config(data: Any, path: Path) -> Config:
     """Validate a loaded YAML document and resolve it against ``path``'s folder."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    if exceeds(data, MAX_VALUES):  # before anything walks it: an alias bomb is exponential
+        raise ConfigError(f"{path}: too large after expanding aliases (over {MAX_VALUES} values)")
     try:
         model = msgspec.convert(data, ConfigModel)
     except msgspec.ValidationError as exc:
@@ -497,34 +573,59 @@ def parse_config(data: Any, path: Path) -> Config:
     )
 
 
+def read_yaml(path: Path) -> Any:
+    """The config file's YAML document; a file too large, a repeated key, or anything the
+    YAML library refuses is a one-line ConfigError naming the file and the line."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: too large: over {MAX_CONFIG_BYTES} bytes")
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    loader = StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        duplicate = next(iter(duplicate_keys(root)), None)
+        if duplicate is not None:
+            key = _path([*duplicate.path, duplicate.key])
+            raise ConfigError(
+                f"{path}:{duplicate.line + 1}: {key}: duplicate key "
+                f"(first on line {duplicate.first + 1})"
+            )
+        return loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{path}{where}: YAML error: {clip(problem)}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML error: {clip(str(exc))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: YAML error: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. !!int with 5000 digits
+        raise ConfigError(f"{path}: YAML error: {clip(str(exc))}") from None
+    finally:
+        loader.dispose()
+
+
 def load_config(path: Path, *, need_seeds: bool = True) -> Config:
     """Read, validate and resolve a config file; every problem is a one-line ConfigError.
 
     ``need_seeds=False`` is for commands that only read the output (``feeds serve``): a
     missing seeds folder must not stop them.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        data = yaml.load(text, Loader=StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: YAML error: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: YAML error: {exc}") from None
-    config = parse_config(data, path)
+    config = parse_config(read_yaml(path), path)
     if need_seeds and not config.seeds.is_dir():
-        raise ConfigError(f"{path}: seeds: folder {str(config.seeds)!r} does not exist")
+        raise ConfigError(f"{path}: seeds: folder {quoted(config.seeds)} does not exist")
     if config.output is not None:
         if config.output.exists() and not config.output.is_dir():
-            raise ConfigError(f"{path}: output: {str(config.output)!r} is not a folder")
+            raise ConfigError(f"{path}: output: {quoted(config.output)} is not a folder")
         state, output = config.state.resolve(), config.output.resolve()
         if state == output or state.is_relative_to(output) or output.is_relative_to(state):
             raise ConfigError(
-                f"{path}: state: {str(config.state)!r} and output: {str(config.output)!r} "
+                f"{path}: state: {quoted(config.state)} and output: {quoted(config.output)} "
                 "must be separate folders (the output is served; the state must not be)"
             )
         private = config.private_output.resolve()
@@ -534,5 +635,5 @@ def load_config(path: Path, *, need_seeds: bool = True) -> Config:
                 f"output: {str(config.output)!r} (anything in the output is public)"
             )
     if config.templates is not None and not config.templates.is_dir():
-        raise ConfigError(f"{path}: templates: folder {str(config.templates)!r} does not exist")
+        raise ConfigError(f"{path}: templates: folder {quoted(config.templates)} does not exist")
     return config

@@ -25,13 +25,13 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feeds.config import Config, load_config
+from feeds.config import Config, cron_trigger, load_config
 from feeds.errors import ConfigError, FeedsError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
+from feeds.messages import one_line
 from feeds.pipeline import Pipeline, Report, open_store, writer_lock
 from feeds.store import Store
 
@@ -40,8 +40,11 @@ CACHE_SAVE_EVERY = 300.0  # seconds between parse-cache saves while seeds keep c
 
 
 def trigger_for(config: Config) -> BaseTrigger:
+    """The schedule's trigger. A cron schedule is read by :func:`feeds.config.cron_trigger`,
+    the function config validation checks it with, and intervals are capped there at what
+    IntervalTrigger holds: a config that passes ``feeds check`` always gets its trigger."""
     if config.cron:
-        return CronTrigger.from_crontab(config.cron, timezone=dt.UTC)
+        return cron_trigger(config.cron)
     return IntervalTrigger(seconds=config.interval_seconds, timezone=dt.UTC)
 
 
@@ -217,8 +220,19 @@ class Daemon:
         return 0
 
 
+class OneLineFormatter(logging.Formatter):
+    """Log lines whose message cannot become two: a file name or an exception's text with
+    a newline or a bidi override is escaped (a traceback, when logged, still follows)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z"
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        OneLineFormatter("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z")
     )
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -13,9 +13,18 @@ import pwd
 from collections.abc import Iterator
 from pathlib import Path
 
+from feeds.messages import one_line
+
 
 class FeedsError(Exception):
-    """Base class: a run (or a tick) cannot go on, for a reason the message states."""
+    """Base class: a run (or a tick) cannot go on, for a reason the message states.
+
+    Messages name files and quote config values, which may hold a newline or a bidi
+    override: the message is escaped here, once, so every error is one honest line.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class ConfigError(FeedsError):

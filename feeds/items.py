@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import reprlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 from dateutil import parser as dateparser
 
+from feeds.messages import short
 from feeds.problems import SeedError
 from feeds.text import placeholder_reason, repair_text
 from feeds.topics import topic_key
@@ -144,15 +144,6 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-# repr() of a YAML alias bomb is exponential; this one stops after a few elements and levels.
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 3, 3, 40, 40
-
-
-def _short(value: Any) -> str:
-    return _REPR.repr(value)
-
-
 def parse_time(value: Any) -> dt.datetime:
     """A timezone-aware datetime from a YAML timestamp, date or ISO 8601 string (naive = UTC)."""
     if isinstance(value, dt.datetime):
@@ -168,15 +159,15 @@ def parse_time(value: Any) -> dt.datetime:
                 else dateparser.isoparse(text)
             )
         except (ValueError, OverflowError):
-            raise ValueError(f"not an ISO 8601 date: {_short(value)}") from None
+            raise ValueError(f"not an ISO 8601 date: {short(value)}") from None
     else:
-        raise ValueError(f"expected an ISO 8601 date, got {_type_name(value)} {_short(value)}")
+        raise ValueError(f"expected an ISO 8601 date, got {_type_name(value)} {short(value)}")
     if when.tzinfo is None or when.utcoffset() is None:
         when = when.replace(tzinfo=UTC)
     try:
         when = when.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise ValueError(f"date out of range: {_short(value)}") from None
+        raise ValueError(f"date out of range: {short(value)}") from None
     if not MIN_YEAR <= when.year <= MAX_YEAR:
         # RSS dates need four-digit years; nothing before 1900 is news.
         raise ValueError(f"year {when.year} is out of range ({MIN_YEAR}-{MAX_YEAR})")
@@ -321,7 +312,7 @@ def _summary(value: Any, title: str, limits: TextLimits, notes: list[str]) -> st
         return ""
     why = placeholder_reason(text, title) if text else None
     if why:
-        notes.append(f"excerpt: {_short(text)} is {why}, not a summary; dropped")
+        notes.append(f"excerpt: {short(text)} is {why}, not a summary; dropped")
         return ""
     return text
 
@@ -331,9 +322,9 @@ def _published_flag(value: Any, notes: list[str]) -> bool | None:
         return value
     word = str(value).strip().lower() if isinstance(value, str | int) else None
     if word in TRUE_WORDS or word in FALSE_WORDS:
-        notes.append(f"published: {_short(value)} read as {word in TRUE_WORDS}")
+        notes.append(f"published: {short(value)} read as {word in TRUE_WORDS}")
         return word in TRUE_WORDS
-    notes.append(f"published: expected true or false, got {_short(value)}; treated as unpublished")
+    notes.append(f"published: expected true or false, got {short(value)}; treated as unpublished")
     return False
 
 
@@ -358,7 +349,7 @@ def normalize(
     title = _text(record.get("title"), limits.max_title_length)
     if not title:
         raw = record.get("title")
-        why = "missing" if raw is None else f"expected text, got {_type_name(raw)} {_short(raw)}"
+        why = "missing" if raw is None else f"expected text, got {_type_name(raw)} {short(raw)}"
         raise SeedError(name, f"title: {why}")
     if "publishedDateTime" not in record:
         raise SeedError(name, "publishedDateTime: missing")
@@ -371,14 +362,14 @@ def normalize(
     original_url, web_url = clean_url(original), clean_url(web)
     for key, raw, url in (("originalUrl", original, original_url), ("webUrl", web, web_url)):
         if raw is not None and url is None:
-            notes.append(f"{key}: not an absolute http(s) URL {_short(raw)}; ignored")
+            notes.append(f"{key}: not an absolute http(s) URL {short(raw)}; ignored")
     summary_text = _summary(record.get("excerpt"), title, limits, notes)
     quality = None
     if record.get("quality") is not None:
         quality = number(record["quality"])
         if quality is None:
             notes.append(
-                f"quality: expected a number, got {_short(record['quality'])}; treated as absent"
+                f"quality: expected a number, got {short(record['quality'])}; treated as absent"
             )
     is_published = _published_flag(record.get("published"), notes)
 

@@ -31,6 +31,7 @@ from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
 from feeds.remote import RemoteStore
 from feeds.render import Rendered, render
+from feeds.seeds import SEED_SUFFIXES
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
 from feeds.store import LocalStore, Store
@@ -208,6 +209,15 @@ class Report:
             f"{s.skipped} skipped, {s.removed} removed; {self.rerendered} feeds "
             f"re-rendered, {written} files written, {deleted} deleted; {self.ms:.0f} ms"
         )
+
+
+def no_seeds(folder: Path) -> str:
+    """The warning for a seeds folder with no seed file: every feed would be empty, which
+    is right for a new site and a mistake for a misnamed folder, so say it either way."""
+    suffixes = ", ".join(sorted(SEED_SUFFIXES))
+    return (
+        f"0 seeds found in {folder.absolute()} (seed files end in {suffixes}); every feed is empty"
+    )
 
 
 def id_authority(config: Config) -> str:
@@ -422,6 +432,8 @@ class Pipeline:
             touched=touched if trusted and not released else None,
             should_stop=self.stop.is_set,
         )
+        if not self.index.entries:  # not even a skipped one: a wrong or empty folder
+            result.notices.insert(0, no_seeds(config.seeds))
         report.build = result
         if not write:
             return

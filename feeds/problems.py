@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from feeds.errors import FeedsError
+from feeds.messages import one_line
 
 
 class Severity(enum.StrEnum):
@@ -25,8 +26,9 @@ class Problem:
     severity: Severity = Severity.SKIPPED
 
     def __str__(self) -> str:
+        # A seed's file name and text are anyone's: escaped, so one problem is one line.
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
     def line_text(self) -> str:
         """The one line the CLI prints and the daemon logs: ``skipped: file:3: reason``."""
@@ -40,7 +42,7 @@ class SeedError(FeedsError):
         self.path = path
         self.reason = " ".join(reason.split())  # always one line
         self.line = line
-        super().__init__(self.location + ": " + reason)
+        super().__init__(self.location + ": " + self.reason)
 
     @property
     def location(self) -> str:

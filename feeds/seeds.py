@@ -174,8 +174,8 @@ def parse_record(text: str, name: str, fast: bool = False) -> RawSeed:
         kind = "empty" if record is None else type(record).__name__
         raise SeedError(name, f"front matter must be a mapping of keys, got {kind}", first_line)
     notes = [
-        f"{key}: duplicate key on line {first_line + line}; the last value is used"
-        for key, line in loader.duplicates
+        f"{dup.key}: duplicate key on line {first_line + dup.line}; the last value is used"
+        for dup in loader.duplicates
     ]
     return RawSeed(record, notes)
 

@@ -13,6 +13,8 @@ import re
 
 from ada_url import URL, HostType, idna_to_unicode
 
+from feeds.messages import quoted
+
 # Characters a URL parser must never see: XML-illegal characters and C1 controls.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # A DNS name of two or more labels (letters, digits, "-", "_"; no edge hyphen; at most 63
@@ -120,22 +122,22 @@ def site_url(value: str) -> str:
     validator rejects bracketed hosts).
     """
     if any(ch.isspace() for ch in value):
-        raise ValueError(f"contains a space: {value!r} (encode it as %20)")
+        raise ValueError(f"contains a space: {quoted(value)} (encode it as %20)")
     url = _parse(value)
     if url is None or url.protocol not in ("http:", "https:"):
-        raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+        raise ValueError(f"expected an absolute http(s) URL, got {quoted(value)}")
     if url.username or url.password:
-        raise ValueError(f"must not contain credentials (user:password@): {value!r}")
+        raise ValueError(f"must not contain credentials (user:password@): {quoted(value)}")
     href = url.href
     if "?" in href:
-        raise ValueError(f"must not have a query ('?...'): {value!r}")
+        raise ValueError(f"must not have a query ('?...'): {quoted(value)}")
     if "#" in href:
-        raise ValueError(f"must not have a fragment ('#...'): {value!r}")
+        raise ValueError(f"must not have a fragment ('#...'): {quoted(value)}")
     host = url.hostname
     if url.host_type == HostType.IPV6:
-        raise ValueError(f"an IPv6 host is not allowed in feed links: {value!r}")
+        raise ValueError(f"an IPv6 host is not allowed in feed links: {quoted(value)}")
     if not _SITE_HOST.fullmatch(host) or _bad_punycode(host):
-        raise ValueError(f"{host!r} is not a valid host name: {value!r}")
+        raise ValueError(f"{quoted(host)} is not a valid host name: {quoted(value)}")
     href = _escape(href)
     return href if href.endswith("/") else href + "/"
 
@@ -149,9 +151,9 @@ def hub_url(value: str) -> str:
     """
     url = _parse(value) if not any(ch.isspace() for ch in value) else None
     if url is None or url.protocol not in ("http:", "https:"):
-        raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+        raise ValueError(f"expected an absolute http(s) URL, got {quoted(value)}")
     if url.username or url.password:
-        raise ValueError(f"must not contain credentials (user:password@): {value!r}")
+        raise ValueError(f"must not contain credentials (user:password@): {quoted(value)}")
     if url.host_type == HostType.IPV6 or not _SITE_HOST.fullmatch(url.hostname):
-        raise ValueError(f"{url.hostname!r} is not a valid host name: {value!r}")
+        raise ValueError(f"{quoted(url.hostname)} is not a valid host name: {quoted(value)}")
     return _escape(url.href)

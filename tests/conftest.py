@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, SHIPPED_SEEDS, Project
+from tests.helpers import Project, copy_shipped
 
 
 @pytest.fixture
@@ -17,7 +16,17 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def shipped(tmp_path: Path) -> Path:
-    """A copy of the repository's config.yaml and seeds, writing to a temporary output."""
-    shutil.copytree(SHIPPED_SEEDS, tmp_path / "seeds")
-    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
-    return tmp_path / "config.yaml"
+    """A copy of the shipped config.yaml and seeds (tests/data/shipped, not the repository's
+    own, which users change), writing to a temporary output."""
+    return copy_shipped(tmp_path)
+
+
+@pytest.fixture
+def shipped_public(tmp_path: Path) -> Path:
+    """The shipped copy with its review feed public: a feed with entries in the output, for
+    tests of what the public site shows."""
+    path = copy_shipped(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "    private: true\n" in text
+    path.write_text(text.replace("    private: true\n", ""), encoding="utf-8")
+    return path

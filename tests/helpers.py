@@ -26,7 +26,10 @@ from feeds.items import Item, Provider
 from feeds.store import TMP_SUFFIX
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED_SEEDS = REPO / "seeds"
+# A pristine copy of the shipped seeds and config.yaml: users add seeds to seeds/ and edit
+# config.yaml (the README invites it), and the tests must not change with them.
+SHIPPED = REPO / "tests" / "data" / "shipped"
+SHIPPED_SEEDS = SHIPPED / "seeds"
 TOOLS = Path(os.environ.get("FEEDS_TOOLS", REPO.parent / "shared/tools"))
 VALIDATOR = Path(os.environ.get("FEEDS_W3C_VALIDATE", TOOLS / "w3c-validate"))
 BASE_URL = "https://example.org/feeds/"
@@ -100,6 +103,14 @@ class Project:
             for p in sorted(self.output.glob("*"))
             if p.suffix in (".atom", ".rss")
         }
+
+
+def copy_shipped(root: Path) -> Path:
+    """The shipped seeds and config.yaml (as tests/data/shipped keeps them) copied into
+    ``root``; returns the config's path."""
+    shutil.copytree(SHIPPED_SEEDS, root / "seeds")
+    shutil.copy(SHIPPED / "config.yaml", root / "config.yaml")
+    return root / "config.yaml"
 
 
 def parse_feed(data: bytes) -> feedparser.FeedParserDict:

@@ -93,7 +93,8 @@ def test_console_script_runs_from_the_config_folder(shipped: Path) -> None:
         env={**os.environ, "PYTHONPATH": ""},
     )
     assert proc.returncode == 0, proc.stderr
-    assert (shipped.parent / "output" / "review.atom").exists()
+    assert (shipped.parent / "output" / "index.html").exists()
+    assert (shipped.parent / ".feeds" / "private" / "review.atom").exists()
 
 
 @pytest.mark.parametrize(
@@ -170,3 +171,101 @@ def test_topic_feed_notices_are_warning_lines(project: Project) -> None:
     assert "warning: topic 'Café' would have the slug 'cafe', the slug of 'Cafe'" in warnings[0]
     assert [ln.split()[0] for ln in result.stdout.splitlines()][:2] == ["cafe", "cafe-95c781c8"]
     assert (project.output / "ellinika.atom").exists()
+
+
+def test_a_file_name_cannot_forge_a_message_line(project: Project) -> None:
+    """A seed's name is anyone's: a newline or a bidi override in it is escaped, so each
+    problem is one line and --strict counts each once."""
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.write_raw("evil\nskipped: seeds/fake.md: forged.md", "no front matter\n")
+    project.write_raw("\u202edm.txt", "no front matter either\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run("check", "--strict", "--config", str(project.config_path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"skipped: {project.seeds}/evil\\nskipped: seeds/fake.md: forged.md:1: "
+        "no front matter: the first line must be '---'",
+        f"skipped: {project.seeds}/\\u202edm.txt:1: no front matter: the first line must be '---'",
+        "feeds: 2 seed(s) skipped (--strict)",
+    ]
+    assert "\u202e" not in result.stderr
+
+
+def test_a_config_path_cannot_forge_a_message_line(tmp_path: Path) -> None:
+    folder = tmp_path / "x\nfeeds: config error: forged"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("site: [unclosed\n", encoding="utf-8")
+    result = run("check", "--config", str(folder / "config.yaml"))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "x\\nfeeds: config error: forged/config.yaml:2: YAML error" in result.stderr
+
+
+TRAPS = {
+    "duplicate key": (
+        "feeds:\n  - slug: all\n    title: All\n    title: Again\n",
+        "config.yaml:7: feeds[0].title: duplicate key (first on line 6)",
+    ),
+    "alias bomb": (
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + "feeds: [{slug: all, title: All}]\n",
+        "config.yaml: too large after expanding aliases (over 100000 values)",
+    ),
+    "interval": (
+        "schedule: {interval: 100000000d}\nfeeds: [{slug: all, title: All}]\n",
+        "config.yaml: schedule.interval: expected a duration from 1s to 365d",
+    ),
+    "cron": (
+        'schedule: {cron: "0 0 30 2 *"}\nfeeds: [{slug: all, title: All}]\n',
+        "config.yaml: schedule.cron: never fires: '0 0 30 2 *'",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+@pytest.mark.parametrize("trap", TRAPS)
+def test_config_traps_are_one_line_and_exit_1(project: Project, command: str, trap: str) -> None:
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    project.configure([{"slug": "all", "title": "All"}])
+    assert run("generate", "--config", str(project.config_path)).exit_code == 0
+    before = snapshot(project.output)
+    text, message = TRAPS[trap]
+    head = 'site: {title: T, url: "https://example.org/"}\nseeds: seeds\noutput: output\n'
+    project.config_path.write_text(head + text, encoding="utf-8")
+    result = run(command, "--config", str(project.config_path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"feeds: config error: {project.root}/{message}")
+    assert result.stderr.count("\n") == 1 and len(result.stderr) < 300 + len(str(project.root))
+    assert snapshot(project.output) == before
+
+
+def test_no_config_in_the_current_folder_names_it_and_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("generate")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"feeds: config error: no config.yaml in {tmp_path}; run feeds in the folder that "
+        "holds it, or pass --config PATH\n"
+    )
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_an_empty_seeds_folder_is_a_warning(project: Project, command: str) -> None:
+    project.write_raw("notes.markdown", "---\ntitle: not a seed suffix\n---\n")
+    project.configure([{"slug": "all", "title": "All"}])
+    result = run(command, "--config", str(project.config_path))
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: 0 seeds found in {project.seeds} (seed files end in .md, .txt, .yaml, "
+        ".yml); every feed is empty\n"
+    )
+    project.seed("ok.md", title="Fine", webUrl="https://news.example/ok")
+    assert run(command, "--config", str(project.config_path)).stderr == ""

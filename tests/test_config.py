@@ -1,9 +1,12 @@
+import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from feeds.config import ConfigError, load_config, parse_config
+from feeds.config import CRON_NICKNAMES, ConfigError, load_config, parse_config
+from feeds.daemon import trigger_for
 from tests.helpers import SITE
 
 
@@ -111,6 +114,21 @@ def test_defaults_and_overrides_are_merged() -> None:
         ),
         ({"schedule": {"interval": "soon"}}, "schedule.interval: expected a duration"),
         ({"schedule": {"cron": "61 * * * *"}}, "schedule.cron: not a crontab expression"),
+        ({"schedule": {"cron": "@reboot"}}, "or one of @hourly, @daily, @midnight, @weekly"),
+        (
+            {"schedule": {"cron": "0 0 30 2 *"}},
+            "schedule.cron: never fires: '0 0 30 2 *' names no date that exists",
+        ),
+        ({"schedule": {"cron": "0 0 31 4,6,9,11 *"}}, "schedule.cron: never fires"),
+        (
+            {"schedule": {"interval": "100000000d"}},
+            "schedule.interval: expected a duration from 1s to 365d, like 30s, 15m, 1h or 1d, "
+            "got '100000000d'",
+        ),
+        ({"schedule": {"interval": "366d"}}, "schedule.interval: expected a duration from 1s"),
+        ({"schedule": {"interval": "0s"}}, "schedule.interval: expected a duration from 1s"),
+        ({"schedule": {"interval": "9" * 5000 + "s"}}, "schedule.interval: expected a duration"),
+        ({"max_age": "100000000d"}, "max_age: expected a duration from 1s to 365d"),
     ],
 )
 def test_errors_name_the_key_path(data: dict, message: str) -> None:
@@ -134,7 +152,13 @@ def test_intervals() -> None:
         ({"cron": "*/5 * * * *"}, 300),
         ({"cron": "0 9,17 * * *"}, 8 * 3600),  # the shortest gap, not the 16 h overnight one
         ({"cron": "30 2 * * 1"}, 7 * 86400),
-        ({"cron": "0 0 31 2 *"}, 900),  # never fires: the default interval
+        ({"cron": "@hourly"}, 3600),
+        ({"cron": "@daily"}, 86400),
+        ({"cron": "@midnight"}, 86400),
+        ({"cron": "@weekly"}, 7 * 86400),
+        ({"cron": "@monthly"}, 28 * 86400),  # February
+        ({"cron": "@yearly"}, 365 * 86400),
+        ({"cron": "@annually"}, 365 * 86400),
     ],
 )
 def test_poll_seconds(schedule: dict, seconds: int) -> None:
@@ -196,3 +220,134 @@ def test_status_and_its_deprecated_alias_include_unpublished() -> None:
     assert [repr(f) for f in renamed.feeds] == [repr(f) for f in config.feeds]
     assert _parse({}).defaults.status == "published"
     assert _parse({"defaults": {"status": "unpublished"}}).defaults.status == "unpublished"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "seeds").mkdir(exist_ok=True)
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEAD = 'site: {title: T, url: "https://example.org/"}\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            HEAD + "feeds:\n  - slug: a\n    title: A\n  - slug: b\n    title: B\n    title: C\n",
+            "config.yaml:7: feeds[1].title: duplicate key (first on line 6)",
+        ),
+        (HEAD + "seeds: a\nseeds: b\n", "config.yaml:3: seeds: duplicate key (first on line 2)"),
+        (
+            "site:\n  title: T\n  url: https://example.org/\n  title: U\n",
+            "config.yaml:4: site.title: duplicate key (first on line 2)",
+        ),
+        (
+            HEAD + "output_options:\n  a: {b: [{c: 1, c: 2}]}\n",
+            "config.yaml:3: output_options.a.b[0].c: duplicate key (first on line 3)",
+        ),
+    ],
+)
+def test_a_repeated_key_is_refused_naming_both_lines(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    """PyYAML keeps the last of two equal keys; feeds refuses the file, at any depth."""
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, text))
+    assert str(info.value) == f"{tmp_path / message}"
+
+
+def test_merge_keys_override_without_being_duplicates(tmp_path: Path) -> None:
+    text = HEAD + "base: &b {slug: a, title: A}\n" + "feeds:\n  - <<: *b\n    title: B\n"
+    # Only the unknown key "base" is wrong here, not the overriding title.
+    with pytest.raises(ConfigError, match=r"config.yaml: base: unknown key"):
+        load_config(_write(tmp_path, text))
+
+
+BILLION_LAUGHS = (  # the classic: 9**9 strings once the aliases are written out
+    HEAD
+    + """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+)
+
+
+def test_an_alias_bomb_fails_at_once_with_a_short_message(tmp_path: Path) -> None:
+    path = _write(tmp_path, BILLION_LAUGHS)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert time.perf_counter() - started < 1
+    assert str(info.value) == f"{path}: too large after expanding aliases (over 100000 values)"
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD + "x: " + "[" * 20_000 + "]" * 20_000 + "\n", "YAML error"),  # nesting
+        (HEAD + "defaults: {min_quality: " + "9" * 5000 + "}\n", "YAML error: Exceeds"),
+        (HEAD + "# " + "x" * (1024 * 1024) + "\n", "too large: over 1048576 bytes"),
+        (HEAD + "defaults: {min_quality: '" + "x" * 500_000 + "'}\n", "expected a number"),
+        (
+            "site: {title: &a '" + "x" * 500_000 + "', url: 'https://example.org/'}\n"
+            "seeds: [*a, *a]\n",
+            "seeds: expected a string",
+        ),
+        ("site: {title: T, url: 'https://x.org/?" + "q" * 500_000 + "'}\n", "site.url: must not"),
+        (HEAD + "defaults: {" + "k" * 1000 + ": 1}\n", "unknown key"),
+        (HEAD + "defaults: !!binary aGVsbG8=\n", "defaults: expected a mapping"),
+        (HEAD + "x: !!python/object:os.system {}\n", "YAML error: could not determine"),
+    ],
+)
+def test_hostile_configs_fail_fast_with_a_short_message(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = _write(tmp_path, text)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert time.perf_counter() - started < 1
+    assert message in str(info.value)
+    assert len(str(info.value)) < 300 + len(str(path))
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"interval": "1s"},
+        {"interval": "365d"},  # the longest: the daemon's trigger must still hold it
+        {"cron": "* * * * *"},
+        {"cron": "0 0 29 2 mon"},  # a leap day on a Monday: once in 28 years, but it fires
+        *({"cron": name} for name in CRON_NICKNAMES),
+    ],
+)
+def test_every_schedule_check_accepts_is_one_the_daemon_can_run(schedule: dict) -> None:
+    """`feeds check` builds the daemon's trigger: a config it passes never fails in `run`."""
+    config = _parse({"schedule": schedule})
+    trigger = trigger_for(config)
+    now = dt.datetime.now(dt.UTC)
+    fire = trigger.get_next_fire_time(None, now)
+    assert fire is not None and fire >= now
+    assert trigger.get_next_fire_time(fire, fire) > fire
+    assert 0 < config.poll_seconds <= 28 * 366 * 86400
+
+
+def test_weekly_means_sunday_midnight() -> None:
+    trigger = trigger_for(_parse({"schedule": {"cron": "@weekly"}}))
+    fire = trigger.get_next_fire_time(None, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    assert fire == dt.datetime(2024, 1, 7, tzinfo=dt.UTC)  # a Sunday
+
+
+def test_max_age_is_capped_like_intervals() -> None:
+    assert _parse({"max_age": "365d"}).max_age == 365 * 86400

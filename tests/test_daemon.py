@@ -4,6 +4,7 @@ in-process against fresh `feeds generate` runs."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from feeds.config import load_config
-from feeds.daemon import Daemon
+from feeds.daemon import Daemon, OneLineFormatter
 from feeds.pipeline import generate
 from tests.helpers import Project, feed_titles, snapshot, titles
 
@@ -347,3 +348,44 @@ def test_topic_notices_are_logged_once_while_they_hold(
     assert len(notices) == 2
     assert notices[0] == "warning: topic 'Ελληνικά': feed slug 'ellinika' is transliterated"
     assert notices[1].startswith("warning: topic 'Café' would have the slug 'cafe'")
+
+
+def test_log_lines_escape_what_they_quote() -> None:
+    """A problem, an exception or a path in a log message cannot start a fake log line; a
+    traceback, when one is logged, still follows on its own lines."""
+    formatter = OneLineFormatter("%(levelname)s %(message)s")
+    record = logging.LogRecord(
+        "feeds", logging.ERROR, __file__, 1, "tick failed: %s", ("a\nINFO forged\u202e",), None
+    )
+    assert formatter.format(record) == "ERROR tick failed: a\\nINFO forged\\u202e"
+    try:
+        raise OSError("disk full")
+    except OSError:
+        record.exc_info = sys.exc_info()
+    lines = formatter.format(record).splitlines()
+    assert lines[0] == "ERROR tick failed: a\\nINFO forged\\u202e"
+    assert lines[1] == "Traceback (most recent call last):"
+
+
+def test_an_empty_seeds_folder_is_logged_once_while_it_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = Project(tmp_path)
+    project.configure(FEEDS)
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    with caplog.at_level("WARNING", logger="feeds"):
+        daemon.tick(NOW)
+        daemon.tick(NOW)  # still empty: said already
+        project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+        daemon.tick(NOW)
+        (project.seeds / "a.md").unlink()
+        daemon.tick(NOW)  # empty again: news again
+    warnings = [r.getMessage() for r in caplog.records if "0 seeds found" in r.getMessage()]
+    assert (
+        warnings
+        == [
+            f"warning: 0 seeds found in {project.seeds} (seed files end in "
+            ".md, .txt, .yaml, .yml); every feed is empty"
+        ]
+        * 2
+    )

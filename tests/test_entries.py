@@ -21,8 +21,8 @@ def _entry(parsed, entry_id: str):
 def test_shipped_entries_carry_image_outlet_and_related(shipped: Path) -> None:
     config = load_config(shipped)
     generate(config)
-    atom = parse_feed((config.output / "review.atom").read_bytes())
-    rss = parse_feed((config.output / "review.rss").read_bytes())
+    atom = parse_feed((config.private_output / "review.atom").read_bytes())
+    rss = parse_feed((config.private_output / "review.rss").read_bytes())
     image = (
         "https://healthitanalytics.com/images/site/article_headers/_normal/"
         "2020-09-18-GettyImages-1154235081.jpg"
@@ -53,14 +53,16 @@ def test_shipped_entries_carry_image_outlet_and_related(shipped: Path) -> None:
         "https://www.news-medical.net/news/20240311/AI-method-can-predict-brain-metastasis-in-"
         "lung-cancer-patients.aspx",
     ]
-    assert b"<author>" not in (config.output / "review.rss").read_bytes()  # RSS author = email
+    assert (
+        b"<author>" not in (config.private_output / "review.rss").read_bytes()
+    )  # RSS author = email
 
 
 def test_mojibake_of_seed_000_is_repaired(shipped: Path) -> None:
     config = load_config(shipped)
     generate(config)
     for name in ("review.atom", "review.rss"):
-        data = (config.output / name).read_bytes().decode()
+        data = (config.private_output / name).read_bytes().decode()
         assert "â€" not in data
         entry = _entry(
             parse_feed(data.encode()),

@@ -1,18 +1,17 @@
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from feeds.items import normalize, parse_time
 from feeds.problems import SeedError
 from feeds.seeds import SeedFile, read_seed
+from tests.helpers import SHIPPED_SEEDS
 
-SHIPPED = Path(__file__).resolve().parents[1] / "seeds"
 UTC = dt.UTC
 
 
 def _shipped(name: str):
-    return normalize(read_seed(SeedFile(SHIPPED / name, name)).record, name).item
+    return normalize(read_seed(SeedFile(SHIPPED_SEEDS / name, name)).record, name).item
 
 
 def test_shipped_seed_is_fully_normalized() -> None:

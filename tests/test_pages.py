@@ -47,8 +47,8 @@ def _judge_site(output: Path) -> None:
     w3c_validate([p for p in files if p.suffix in (".atom", ".rss")])
 
 
-def test_shipped_site_passes_every_judge(shipped: Path) -> None:
-    config = load_config(shipped)
+def test_shipped_site_passes_every_judge(shipped_public: Path) -> None:
+    config = load_config(shipped_public)
     generate(config)
     names = [p.name for p in _published(config.output)]
     assert {"index.html", "feeds.opml", "404.html", "review.html", "review.json"} <= set(names)
@@ -79,8 +79,8 @@ def _alternates(page: Path) -> list[tuple[str, str]]:
     ]
 
 
-def test_every_autodiscovery_link_and_opml_entry_resolves(shipped: Path) -> None:
-    config = load_config(shipped)
+def test_every_autodiscovery_link_and_opml_entry_resolves(shipped_public: Path) -> None:
+    config = load_config(shipped_public)
     generate(config)
     out = config.output
     index = _alternates(out / "index.html")
@@ -121,8 +121,8 @@ def test_every_autodiscovery_link_and_opml_entry_resolves(shipped: Path) -> None
     assert "feeds.opml" in index_links
 
 
-def test_json_items_equal_the_atom_entries(shipped: Path) -> None:
-    config = load_config(shipped)
+def test_json_items_equal_the_atom_entries(shipped_public: Path) -> None:
+    config = load_config(shipped_public)
     generate(config)
     for feed in config.feeds:
         atom_bytes = (config.output / f"{feed.slug}.atom").read_bytes()
@@ -146,8 +146,8 @@ def test_json_items_equal_the_atom_entries(shipped: Path) -> None:
     assert review["items"][0]["image"].startswith("https://healthitanalytics.com/images/")
 
 
-def test_feed_page_shows_entries_as_the_feed_carries_them(shipped: Path) -> None:
-    config = load_config(shipped)
+def test_feed_page_shows_entries_as_the_feed_carries_them(shipped_public: Path) -> None:
+    config = load_config(shipped_public)
     generate(config)
     page = lxml_html.fromstring((config.output / "review.html").read_bytes())
     atom = parse_feed((config.output / "review.atom").read_bytes())

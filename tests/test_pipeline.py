@@ -25,23 +25,27 @@ def _starts(titles: list[str]) -> list[str]:
 def test_shipped_config_produces_exactly_the_expected_feeds(shipped: Path) -> None:
     config = load_config(shipped)
     report = generate(config)
-    out = config.output
-    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    feeds = ["ai", "machine-learning", "ai-in-healthcare", "review"]
+    out, private = config.output, config.private_output
+    names = sorted(p.name for p in out.iterdir())
+    feeds = ["ai", "machine-learning", "ai-in-healthcare"]
     formats = ["atom", "rss", "json", "html"]
     site = ["index.html", "feeds.opml", "404.html"]
     assert names == sorted([f"{s}.{f}" for s in feeds for f in formats] + site)
+    # The editors' review queue is private: written outside the public output.
+    assert sorted(p.name for p in private.iterdir()) == [f"review.{f}" for f in sorted(formats)]
     # All shipped seeds are unpublished: public feeds are empty, the review queue has all five.
-    for slug in ("ai", "machine-learning", "ai-in-healthcare"):
+    for slug in feeds:
         for ext in ("atom", "rss"):
             assert titles(out / f"{slug}.{ext}") == []
     for ext in ("atom", "rss"):
-        assert _starts(titles(out / f"review.{ext}")) == SHIPPED_ORDER
+        assert _starts(titles(private / f"review.{ext}")) == SHIPPED_ORDER
     counts = {s.feed.slug: (len(s.items), s.dropped) for s in report.selections}
     assert counts["ai"][1]["unpublished"] == 2 and counts["ai"][1]["low quality"] == 3
     assert counts["review"][0] == 5
     assert report.skipped == []
-    w3c_validate(sorted(p for p in out.iterdir() if p.suffix in (".atom", ".rss")))
+    w3c_validate(
+        sorted(p for d in (out, private) for p in d.iterdir() if p.suffix in (".atom", ".rss"))
+    )
 
 
 def test_the_shipped_review_queue_holds_unpublished_candidates_only(shipped: Path) -> None:
