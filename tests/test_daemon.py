@@ -87,6 +87,7 @@ def running(project: Project) -> Iterator[DaemonProcess]:
         daemon.proc.wait()
 
 
+@pytest.mark.slow
 def test_daemon_follows_adds_edits_and_deletes(project: Project, running: DaemonProcess) -> None:
     project.seed(
         "r.md", title="Robot story", topics=["Robots"], heat=1, webUrl="https://news.example/r"
@@ -114,6 +115,7 @@ def test_daemon_follows_adds_edits_and_deletes(project: Project, running: Daemon
     assert "stopped" in running.text()
 
 
+@pytest.mark.slow
 def test_sighup_reloads_config_and_survives_a_broken_one(
     project: Project, running: DaemonProcess
 ) -> None:
@@ -140,6 +142,7 @@ def test_sighup_reloads_config_and_survives_a_broken_one(
     assert running.stop()[0] == 0
 
 
+@pytest.mark.slow
 def test_second_daemon_and_generate_are_refused(project: Project, running: DaemonProcess) -> None:
     running.start()
     wait_for(lambda: running.ticks() >= 1, daemon=running)
@@ -175,6 +178,7 @@ def _freeze(folder: Path, frozen: bool) -> None:
         folder.chmod(0o555 if frozen else 0o755)
 
 
+@pytest.mark.slow
 def test_read_only_output_for_a_tick_then_recovery(
     project: Project, running: DaemonProcess
 ) -> None:
@@ -205,6 +209,7 @@ def test_read_only_output_for_a_tick_then_recovery(
     assert running.stop()[0] == 0
 
 
+@pytest.mark.slow
 def test_missing_seeds_folder_is_a_failed_tick_not_an_empty_feed(
     project: Project, running: DaemonProcess
 ) -> None:
@@ -293,6 +298,7 @@ def test_unchanged_tick_touches_nothing(tmp_path: Path) -> None:
     assert titles(project.output / "ai.atom") == ["Future", "A"]
 
 
+@pytest.mark.slow
 def test_run_with_serve_runs_the_daemon_and_the_server_in_one_process(
     project: Project,
 ) -> None:

@@ -55,6 +55,7 @@ def test_shipped_site_passes_every_judge(shipped_public: Path) -> None:
     _judge_site(config.output)
 
 
+@pytest.mark.slow
 def test_synthetic_corpus_site_passes_every_judge(tmp_path: Path) -> None:
     project = Project(tmp_path)
     subprocess.run(

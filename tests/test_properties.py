@@ -8,6 +8,7 @@ import html
 import itertools
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -153,11 +154,20 @@ HOSTILE_EXAMPLES = [
 
 
 def test_any_records_give_valid_feeds(tmp_path: Path) -> None:
+    _any_records_give_valid_feeds(tmp_path, examples=60)
+
+
+@pytest.mark.slow
+def test_many_more_records_give_valid_feeds(tmp_path: Path) -> None:
+    _any_records_give_valid_feeds(tmp_path, examples=600)
+
+
+def _any_records_give_valid_feeds(tmp_path: Path, examples: int) -> None:
     written: list[Path] = []
     counter = itertools.count()
 
     @settings(
-        max_examples=250,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -108,6 +108,7 @@ SITE = ["404.html", "feeds.opml", "index.html"]
 FEED_FILES = [f"{s}.{f}" for s in ("ai", "robots") for f in ("atom", "html", "json", "rss")]
 
 
+@pytest.mark.slow
 def test_objects_have_their_content_type_and_cache_control(project: Project, s3: object) -> None:
     config = _project(project, s3.meta.endpoint_url)  # type: ignore[attr-defined]
     generate(config)
@@ -130,6 +131,7 @@ def test_objects_have_their_content_type_and_cache_control(project: Project, s3:
     assert not (project.output.exists() if project.output else False)
 
 
+@pytest.mark.slow
 def test_max_age_overrides_the_schedule(project: Project, s3: object) -> None:
     config = _project(project, s3.meta.endpoint_url, max_age="1h")  # type: ignore[attr-defined]
     generate(config)
@@ -137,6 +139,7 @@ def test_max_age_overrides_the_schedule(project: Project, s3: object) -> None:
     assert head["CacheControl"] == "public, max-age=3600"
 
 
+@pytest.mark.slow
 def test_a_second_run_writes_nothing_and_pings_nothing(project: Project, s3: object) -> None:
     hub = Hub()
     try:
@@ -166,6 +169,7 @@ def test_a_second_run_writes_nothing_and_pings_nothing(project: Project, s3: obj
         hub.stop()
 
 
+@pytest.mark.slow
 def test_a_removed_feed_loses_its_objects_and_nothing_else(project: Project, s3: object) -> None:
     endpoint = s3.meta.endpoint_url  # type: ignore[attr-defined]
     config = _project(project, endpoint)
@@ -225,6 +229,7 @@ class CuttingProxy:
         self.server.close()
 
 
+@pytest.mark.slow
 def test_a_failed_upload_keeps_old_objects_and_the_next_run_completes(
     project: Project, s3: object
 ) -> None:
@@ -257,6 +262,7 @@ def test_a_failed_upload_keeps_old_objects_and_the_next_run_completes(
         proxy.close()
 
 
+@pytest.mark.slow
 def test_one_writer_per_prefix_across_state_folders(
     project: Project, s3: object, tmp_path: Path
 ) -> None:
@@ -285,6 +291,7 @@ def test_credentials_in_the_config_are_refused(project: Project) -> None:
         load_config(project.config_path)
 
 
+@pytest.mark.slow
 def test_private_feeds_never_reach_the_bucket(project: Project, s3: object) -> None:
     config = _project(
         project,

@@ -149,6 +149,7 @@ def test_a_slow_hub_never_holds_a_run_up_more_than_a_second(project: Project, hu
     assert time.monotonic() - started < 1.5
 
 
+@pytest.mark.slow
 def test_a_daemon_tick_never_waits_for_a_hub(project: Project, hub: Hub) -> None:
     from feeds.daemon import Daemon
 
