@@ -40,19 +40,22 @@ def _local(url: str, output: Path) -> Path:
     return output / (url[len(BASE_URL) :] or "index.html")
 
 
-def _judge_site(output: Path) -> None:
-    files = _published(output)
+def _judge_site(*folders: Path) -> None:
+    """Every page, JSON feed and Atom/RSS feed in the folders, one judge run each."""
+    files = [p for folder in folders for p in _published(folder)]
     html_validate([p for p in files if p.suffix == ".html"])
     jsonfeed_validate([p for p in files if p.suffix == ".json"])
     w3c_validate([p for p in files if p.suffix in (".atom", ".rss")])
 
 
-def test_shipped_site_passes_every_judge(shipped_public: Path) -> None:
-    config = load_config(shipped_public)
+def test_shipped_site_passes_every_judge(shipped: Path) -> None:
+    config = load_config(shipped)
     generate(config)
     names = [p.name for p in _published(config.output)]
-    assert {"index.html", "feeds.opml", "404.html", "review.html", "review.json"} <= set(names)
-    _judge_site(config.output)
+    assert {"index.html", "feeds.opml", "404.html", "ai.html", "ai.json"} <= set(names)
+    private = [p.name for p in _published(config.private_output)]
+    assert {"review.atom", "review.rss", "review.json", "review.html"} == set(private)
+    _judge_site(config.output, config.private_output)  # the private review feed too
 
 
 @pytest.mark.slow
@@ -191,6 +194,17 @@ HOSTILE_EVERYWHERE = {
 
 
 def test_hostile_seed_leaves_nothing_executable_in_any_page(project: Project) -> None:
+    _hostile_site(project)
+
+
+@pytest.mark.slow
+def test_hostile_seed_pages_pass_the_judges(project: Project) -> None:
+    files = _hostile_site(project)
+    html_validate([p for p in files if p.suffix == ".html"])
+    jsonfeed_validate([p for p in files if p.suffix == ".json"])
+
+
+def _hostile_site(project: Project) -> list[Path]:
     project.seed("hostile.md", **HOSTILE)
     project.seed("everywhere.md", **HOSTILE_EVERYWHERE)
     project.configure(
@@ -216,8 +230,7 @@ def test_hostile_seed_leaves_nothing_executable_in_any_page(project: Project) ->
         if path.suffix == ".opml":
             for outline in etree.fromstring(text.encode()).iter("outline"):
                 assert outline.get("xmlUrl").startswith("https://")
-    html_validate(pages)
-    jsonfeed_validate([p for p in files if p.suffix == ".json"])
+    return files
 
 
 def test_formats_are_chosen_in_defaults_and_per_feed(project: Project) -> None:

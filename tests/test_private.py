@@ -11,7 +11,7 @@ from lxml import etree
 
 from feeds.config import ConfigError, load_config
 from feeds.pipeline import generate
-from tests.helpers import TOKEN, Project, Served, html_validate, parse_feed, w3c_validate
+from tests.helpers import TOKEN, Project, Served, parse_feed
 from tests.test_websub import Hub
 
 FEEDS = [
@@ -50,8 +50,7 @@ def test_private_feeds_stay_out_of_every_public_surface(project: Project) -> Non
         assert [e.title for e in parse_feed(atom).entries] == ["Public story", "Candidate"]
         assert b'rel="self"' not in atom and b'rel="hub"' not in atom
         assert b'rel="hub"' not in (private / "review.rss").read_bytes()
-        w3c_validate([private / "review.atom", private / "review.rss"])
-        html_validate([private / "review.html"])
+        # Valid too: test_pages' judge test runs every judge on the shipped private review.
     finally:
         hub.stop()
 
