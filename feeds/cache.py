@@ -1,6 +1,6 @@
 """A persistent parse cache, so a new process does not re-parse unchanged seeds.
 
-One file per seeds folder under the cache folder (default ``.feeds-cache/`` next to the config),
+One file per seeds folder under the cache folder (default ``.feeds/cache/``, in the state folder),
 holding every seed's (path, mtime_ns, ctime_ns, size) and what parsing it produced. It is
 msgpack decoded by msgspec against the exact domain types, behind a header with the format
 version, the parser settings and a checksum of the body: a corrupt, truncated, foreign or

@@ -7,6 +7,7 @@ one line on stderr and the exit code of its kind, in one place (:func:`_fail`).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,8 +139,26 @@ class _ProgressBar:
             click.echo("", err=True)
 
 
+class _WarningLines(logging.Handler):
+    """What the library logs as a warning (a damaged parse cache, a hub that did not answer)
+    as a one-off command's own ``warning: ...`` line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _say(f"warning: {record.getMessage()}")
+
+
+def _one_off_logging() -> None:
+    """generate, check and explain print warnings as lines of their own (the daemon and the
+    server log them instead, see feeds.daemon.configure_logging)."""
+    logger = logging.getLogger("feeds")
+    if not any(isinstance(h, _WarningLines) for h in logger.handlers):
+        handler = _WarningLines(logging.WARNING)
+        logger.addHandler(handler)  # and no lastResort line besides: a handler exists
+
+
 def _run(config_path: Path, write: bool, no_cache: bool = False, jobs: int | None = None) -> Report:
     progress = _ProgressBar() if sys.stderr.isatty() else None
+    _one_off_logging()
     with _fail():
         config = _load(config_path)
         return generate(config, write=write, use_cache=not no_cache, progress=progress, jobs=jobs)
@@ -190,6 +209,7 @@ def explain_cmd(target: str, config_path: Path) -> None:
     from feeds.explain import render
 
     progress = _ProgressBar() if sys.stderr.isatty() else None
+    _one_off_logging()
     with _fail():
         config = _load(config_path)
         explained = explain(config, target, progress=progress)

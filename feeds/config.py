@@ -432,6 +432,13 @@ def _struct_at(parts: list[str | int]) -> type[msgspec.Struct] | None:
     return cls
 
 
+def _literals(kind: Any) -> list[Any]:
+    """The values of the Literal types anywhere inside a type (``list[Literal[...]] | None``)."""
+    if getattr(kind, "__origin__", None) is Literal:
+        return list(kind.__args__)
+    return [v for arg in getattr(kind, "__args__", ()) for v in _literals(arg)]
+
+
 def _path(parts: list[str | int] | tuple[str | int, ...]) -> str:
     """A key path as messages write it: ``feeds[2].min_quality`` (a hostile key clipped)."""
     out = ""
@@ -472,21 +479,15 @@ def describe_error(exc: msgspec.ValidationError, data: Any) -> str:
     if expected and expected.group(1) in _TYPE_WORDS:
         return f"{_path(parts)}: expected {_TYPE_WORDS[expected.group(1)]}, got {short(got)}"
     if msg.startswith("Invalid enum value"):
-        cls = _struct_at(parts[:-1])
+        # The field is the last key in the path (a list element's path ends in its index).
+        last = max((i for i, p in enumerate(parts) if isinstance(p, str)), default=-1)
+        cls = _struct_at(list(parts[:last])) if last >= 0 else None
         field = (
-            next((f for f in msgspec.structs.fields(cls) if f.name == parts[-1]), None)
-            if cls and parts
+            next((f for f in msgspec.structs.fields(cls) if f.name == parts[last]), None)
+            if cls
             else None
         )
-        allowed = (
-            [
-                repr(a)
-                for t in getattr(field, "type", None).__args__
-                for a in getattr(t, "__args__", ())
-            ]
-            if field
-            else []
-        )
+        allowed = [repr(a) for a in _literals(getattr(field, "type", None))] if field else []
         return f"{_path(parts)}: expected one of {', '.join(allowed)}, got {short(got)}"
     return f"{_path(parts)}: {clip(msg)}" if parts else clip(msg)
 
@@ -616,24 +617,32 @@ def load_config(path: Path, *, need_seeds: bool = True) -> Config:
     ``need_seeds=False`` is for commands that only read the output (``feeds serve``): a
     missing seeds folder must not stop them.
     """
+    # Absolute, so that every spelling of one config (`--config config.yaml` in its folder,
+    # a systemd unit's full path) keys the same manifest and cache.
+    path = path.absolute()
     config = parse_config(read_yaml(path), path)
     if need_seeds and not config.seeds.is_dir():
         raise ConfigError(f"{path}: seeds: folder {quoted(config.seeds)} does not exist")
     if config.output is not None:
         if config.output.exists() and not config.output.is_dir():
             raise ConfigError(f"{path}: output: {quoted(config.output)} is not a folder")
-        state, output = config.state.resolve(), config.output.resolve()
-        if state == output or state.is_relative_to(output) or output.is_relative_to(state):
-            raise ConfigError(
-                f"{path}: state: {quoted(config.state)} and output: {quoted(config.output)} "
-                "must be separate folders (the output is served; the state must not be)"
-            )
-        private = config.private_output.resolve()
-        if private == output or private.is_relative_to(output) or output.is_relative_to(private):
-            raise ConfigError(
-                f"{path}: private_output: {str(config.private_output)!r} must be outside "
-                f"output: {str(config.output)!r} (anything in the output is public)"
-            )
+        output = config.output.resolve()
+        # Anything inside the output is public: nothing feeds keeps for itself may be there
+        # (the state and parse cache hold unpublished candidates; seeds too), nor hold it.
+        for key, folder in (
+            ("state", config.state),
+            ("private_output", config.private_output),
+            ("cache", config.cache),
+            ("seeds", config.seeds),
+        ):
+            if folder is None:
+                continue
+            inner = folder.resolve()
+            if inner == output or inner.is_relative_to(output) or output.is_relative_to(inner):
+                raise ConfigError(
+                    f"{path}: {key}: {quoted(folder)} and output: {quoted(config.output)} must "
+                    "be separate folders, neither inside the other (the output is public)"
+                )
     if config.templates is not None and not config.templates.is_dir():
         raise ConfigError(f"{path}: templates: folder {quoted(config.templates)} does not exist")
     return config

@@ -11,7 +11,7 @@ import nh3
 from lxml import html as lxml_html
 from lxml.html import builder as E
 
-from feeds.items import Item, Related
+from feeds.items import Item, Related, related_rank
 
 ALLOWED_TAGS = {"a", "div", "em", "figcaption", "figure", "img", "li", "p", "strong", "ul"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
@@ -32,10 +32,7 @@ def sanitize(fragment: str) -> str:
 def ranked_related(item: Item, limit: int) -> list[Related]:
     """Other outlets' coverage, best quality first (then title, link), at most ``limit``."""
 
-    def key(r: Related) -> tuple:
-        return (-(r.quality if r.quality is not None else -1), r.title, r.link)
-
-    return sorted(item.related, key=key)[:limit]
+    return sorted(item.related, key=related_rank)[:limit]
 
 
 def attribute_text(text: str) -> str:

@@ -32,8 +32,7 @@ from feeds.errors import ConfigError, FeedsError
 from feeds.incremental import Cancelled
 from feeds.lock import WriterLock
 from feeds.messages import one_line
-from feeds.pipeline import Pipeline, Report, open_store, writer_lock
-from feeds.store import Store
+from feeds.pipeline import Pipeline, Report, writer_lock
 
 log = logging.getLogger("feeds")
 CACHE_SAVE_EVERY = 300.0  # seconds between parse-cache saves while seeds keep changing
@@ -62,7 +61,12 @@ def _signals(handler_map: dict[int, threading.Event]) -> Iterator[None]:
 
 
 class Daemon:
-    """Scheduling, signals, config reloads and the output lock around one :class:`Pipeline`."""
+    """Scheduling, signals, config reloads and the writer's lock around one :class:`Pipeline`.
+
+    Everything that writes, and every change of lock, happens in the tick (the scheduler's
+    one worker thread): a reload only reads and checks the new config, and the next tick
+    takes it up, moving the lock first if the destination changed.
+    """
 
     def __init__(self, config_path: Path, config: Config) -> None:
         self.config_path = config_path
@@ -71,32 +75,51 @@ class Daemon:
         self._cancel = threading.Event()  # makes a running tick stop between two files
         self.pipeline = self._pipeline(config)
         self._pending: Config | None = None
-        self._pending_store: Store | None = None  # the store a staged config's lock holds
+        self.lock: WriterLock | None = None  # held while run() runs
         self.serving: Path | None = None  # the folder --serve serves
         self._notices: set[str] = set()  # the last build's, so a tick logs only new ones
+        self._frozen = False
 
-    def _pipeline(self, config: Config, store: Store | None = None) -> Pipeline:
+    def _pipeline(self, config: Config, old: Pipeline | None = None) -> Pipeline:
+        same_place = old is not None and _place(old.config) == _place(config)
         return Pipeline(
             config,
             save_cache_every=CACHE_SAVE_EVERY,
             stop=self._cancel,
             background_pings=True,
-            store=store,
+            store=old.store if same_place and old is not None else None,
+            # Pings still owed to the same hubs carry over, with their background sender.
+            pinger=old.pinger if old is not None and old.config.hubs == config.hubs else None,
         )
 
     @property
     def config(self) -> Config:
         return self.pipeline.config
 
+    def _take_up(self, config: Config) -> None:
+        """Use a reloaded config from this tick on, moving the lock if it names another
+        destination or state folder; if the new one cannot be locked, keep the old."""
+        old = self.pipeline
+        pipeline = self._pipeline(config, old)
+        if self.lock is not None and _place(config) != _place(old.config):
+            self.lock.release()
+            try:
+                lock = writer_lock(config, pipeline.store).acquire()
+            except FeedsError as exc:
+                log.error("config reload refused, keeping the running config: %s", exc)
+                self.lock.acquire()
+                return
+            self.lock = lock
+        old.save_cache()
+        self.pipeline = pipeline
+        self._notices = set()  # a new config: its notices are news
+
     def tick(self, now: dt.datetime | None = None) -> Report:
         """One run of the pipeline (a staged config first takes effect); raises on faults,
         and the old files stay."""
         if self._pending is not None:
             config, self._pending = self._pending, None
-            self.pipeline.save_cache()
-            self.pipeline = self._pipeline(config, self._pending_store or self.pipeline.store)
-            self._pending_store = None
-            self._notices = set()  # a new config: its notices are news
+            self._take_up(config)
         report = self.pipeline.run(now)
         for problem in report.stats.problems:
             log.warning("%s", problem.line_text())
@@ -107,8 +130,10 @@ class Daemon:
                 if notice not in self._notices:
                     log.warning("warning: %s", notice)
             self._notices = set(report.notices)
-        # The index is long-lived and acyclic: keep the cyclic GC from rescanning it every tick.
-        gc.freeze()
+        if not self._frozen:
+            # The index is long-lived and acyclic: keep the cyclic GC from rescanning it.
+            gc.freeze()
+            self._frozen = True
         return report
 
     def _safe_tick(self) -> None:
@@ -121,33 +146,25 @@ class Daemon:
         except Exception as exc:  # a failed tick must never stop the daemon
             log.error("tick failed, feeds left as they were: %s: %s", type(exc).__name__, exc)
 
-    def _reload(self, scheduler: BackgroundScheduler, lock: WriterLock) -> WriterLock:
+    def _reload(self, scheduler: BackgroundScheduler) -> None:
+        """Read and check the config again; the next tick takes it up."""
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config reload failed, keeping the running config: %s", exc)
-            return lock
+            return
         old = self.config
-        if (new.destination, new.state.resolve()) != (old.destination, old.state.resolve()):
-            try:
-                lock.release()  # the new lock may share a folder with the old one
-                store = open_store(new)
-                new_lock = writer_lock(new, store).acquire()
-            except (FeedsError, OSError) as exc:
-                log.error("config reload refused, keeping the running config: %s", exc)
-                return lock.acquire()
-            lock, self._pending_store = new_lock, store
         self._pending = new
         if self.serving is not None and new.output != self.serving:
             log.warning("the server keeps serving %s until the daemon restarts", self.serving)
         if (new.cron, new.interval_seconds) != (old.cron, old.interval_seconds):
             scheduler.reschedule_job("tick", trigger=trigger_for(new))
+            scheduler.modify_job("tick", misfire_grace_time=_grace(new))
         log.info(
             "config reloaded from %s: %d feeds; applies at the next tick",
             self.config_path,
             len(new.feeds),
         )
-        return lock
 
     def _server(self, address: tuple[str, int] | None) -> Any:
         """The output folder's web server in a thread (ServeError if it cannot listen)."""
@@ -164,60 +181,68 @@ class Daemon:
 
     def run(self, serve: tuple[str, int] | None = None) -> int:
         """Run until SIGTERM/SIGINT; with ``serve`` (host, port), also serve the output."""
-        config = self.config
-        lock = writer_lock(config, self.pipeline.store).acquire()  # OutputBusy: to the CLI
-        try:
-            server = self._server(serve)
-        except BaseException:
-            lock.release()
-            raise
-        with server:
-            return self._loop(lock)
-
-    def _loop(self, lock: WriterLock) -> int:
-        config = self.config
-        wake = threading.Event()
         events = {
             signal.SIGTERM: self.stop_requested,
             signal.SIGINT: self.stop_requested,
             signal.SIGHUP: self.reload_requested,
         }
+        with _signals(events):  # before anything else: an early SIGHUP must not kill us
+            self.lock = writer_lock(self.config, self.pipeline.store).acquire()  # OutputBusy
+            try:
+                with self._server(serve):
+                    self._loop()
+            finally:
+                pinger = self.pipeline.pinger
+                if pinger is not None:
+                    pinger.join(1.0)  # a hung hub never holds the exit up (its threads die)
+                self.lock.release()
+                self.lock = None
+        log.info("stopped")
+        return 0
+
+    def _loop(self) -> None:
+        config = self.config
+        wake = threading.Event()
         scheduler = BackgroundScheduler(
             timezone=dt.UTC,
             executors={"default": ThreadPoolExecutor(1)},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": max(1, config.interval_seconds or 60),
+                "misfire_grace_time": _grace(config),
             },
         )
-        with _signals(events):
-            scheduler.add_job(
-                self._safe_tick,
-                trigger_for(config),
-                id="tick",
-                next_run_time=dt.datetime.now(dt.UTC),
-            )
-            scheduler.start()
-            log.info(
-                "running: %s every %s, pid lock %s",
-                self.config_path,
-                config.cron or f"{config.interval_seconds}s",
-                lock.path,
-            )
-            try:
-                while not self.stop_requested.is_set():
-                    wake.wait(0.2)
-                    if self.reload_requested.is_set():
-                        self.reload_requested.clear()
-                        lock = self._reload(scheduler, lock)
-            finally:
-                self._cancel.set()
-                scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
-                self.pipeline.save_cache()
-                lock.release()
-        log.info("stopped")
-        return 0
+        scheduler.add_job(
+            self._safe_tick, trigger_for(config), id="tick", next_run_time=dt.datetime.now(dt.UTC)
+        )
+        scheduler.start()
+        assert self.lock is not None
+        log.info(
+            "running: %s every %s, pid lock %s",
+            self.config_path,
+            config.cron or f"{config.interval_seconds}s",
+            self.lock.path,
+        )
+        try:
+            while not self.stop_requested.is_set():
+                wake.wait(0.2)
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self._reload(scheduler)
+        finally:
+            self._cancel.set()
+            scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
+            self.pipeline.save_cache()
+
+
+def _place(config: Config) -> tuple[str, Path]:
+    """Where a config writes: what a writer's lock covers."""
+    return config.destination, config.state.resolve()
+
+
+def _grace(config: Config) -> int:
+    """How late a tick may still run (missed ones are coalesced into it)."""
+    return max(1, config.interval_seconds or 60)
 
 
 class OneLineFormatter(logging.Formatter):

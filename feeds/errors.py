@@ -65,6 +65,7 @@ _FIXES = {
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.ENAMETOOLONG: "shorten the path",
     errno.ELOOP: "the path has a symlink loop",
+    errno.EISDIR: "a folder stands where feeds writes a file: move it away",
 }
 
 
@@ -96,7 +97,11 @@ def writing(path: Path | str, what: str = "write") -> Iterator[None]:
     except WriteError:
         raise
     except OSError as exc:
-        raise write_error(getattr(exc, "filename", None) or path, exc, what) from None
+        named = getattr(exc, "filename", None)
+        # A writer's hidden temporary is no name for a user: the file it was to become is.
+        if not named or str(named).endswith(".feeds-tmp"):
+            named = path
+        raise write_error(named, exc, what) from None
 
 
 class NoSeedMatches(FeedsError):

@@ -16,6 +16,7 @@ from operator import attrgetter
 
 from feeds.config import FeedConfig
 from feeds.items import Item
+from feeds.messages import one_line
 from feeds.problems import Problem
 from feeds.select import FUTURE_GRACE, TopicIndex, drop_reason, horizon_of, pool
 from feeds.topics import topic_key
@@ -117,5 +118,5 @@ def render(explained: Sequence[Explained]) -> str:
     """The text ``feeds explain`` prints: one seed's lines, or each seed's headed by its path
     (several seeds share a URL) with a blank line between them."""
     if len(explained) == 1:
-        return "\n".join(explained[0].lines()) + "\n"
-    return "\n".join("\n".join([f"{e.path}:", *e.lines()]) + "\n" for e in explained)
+        return "\n".join(map(one_line, explained[0].lines())) + "\n"
+    return "\n".join("\n".join(map(one_line, [f"{e.path}:", *e.lines()])) + "\n" for e in explained)

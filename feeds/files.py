@@ -25,6 +25,14 @@ MEDIA_TYPES = {
     "opml": "text/x-opml",
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# A lead image's type by its URL's extension: fixed, so feed bytes never depend on a
+# machine's /etc/mime.types (which decides whether .webp or .jxl are known at all).
+IMAGE_TYPES = {
+    "avif": "image/avif", "bmp": "image/bmp", "gif": "image/gif", "ico": "image/x-icon",
+    "jpe": "image/jpeg", "jpeg": "image/jpeg", "jpg": "image/jpeg", "jxl": "image/jxl",
+    "png": "image/png", "svg": "image/svg+xml", "tif": "image/tiff", "tiff": "image/tiff",
+    "webp": "image/webp",
+}  # fmt: skip
 SITE_FILES = (INDEX, OPML, NOT_FOUND)
 # A feed with one of these slugs would overwrite a site page with its own.
 RESERVED_SLUGS = frozenset(name.rpartition(".")[0] for name in SITE_FILES if name.endswith(".html"))
@@ -61,3 +69,10 @@ def content_type(name: str) -> str:
     _, dot, ext = name.rpartition(".")
     media = MEDIA_TYPES.get(ext.lower()) if dot else None
     return f"{media}; charset=utf-8" if media else DEFAULT_CONTENT_TYPE
+
+
+def image_type(url_path: str) -> str | None:
+    """The media type of an image by its URL path's extension (None: not one we know)."""
+    name = url_path.rpartition("/")[2]
+    stem, dot, ext = name.rpartition(".")
+    return IMAGE_TYPES.get(ext.lower()) if dot and stem else None

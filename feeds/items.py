@@ -276,9 +276,15 @@ def _related(
         )
     if len(out) > MAX_RELATED:
         notes.append(f"related: more than {MAX_RELATED} usable entries; the best kept")
-        out.sort(key=lambda r: -1 if r.quality is None else -r.quality)
+        out.sort(key=related_rank)
         del out[MAX_RELATED:]
     return tuple(out), updated
+
+
+def related_rank(r: Related) -> tuple[float, str, str]:
+    """Best related coverage first: by quality (none counts below every quality), then by
+    title and link, so the order never depends on the seed's order."""
+    return (-(r.quality if r.quality is not None else -1), r.title, r.link)
 
 
 def _topics(value: Any, notes: list[str]) -> tuple[str, ...]:

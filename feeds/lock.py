@@ -80,14 +80,15 @@ class WriterLock:
                     "state folder); stop it or use another output folder"
                 )
             self._fds.append(out)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        if self.remote is not None:
-            try:
+        try:
+            with writing(self.path):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            if self.remote is not None:
                 self.remote.acquire()
-            except BaseException:
-                self.release()
-                raise
+        except BaseException:
+            self.release()
+            raise
         return self
 
     def release(self) -> None:

@@ -110,7 +110,7 @@ def build(
     topics = index_topics(items)
     feeds: list[Built] = []
     rerendered = 0
-    plan = feeds_for(config, items)
+    plan = feeds_for(config, items, now)
     for feed in plan.feeds:
         if should_stop():
             raise Cancelled
@@ -269,6 +269,7 @@ class Pipeline:
         stop: threading.Event | None = None,
         background_pings: bool = False,
         store: Store | None = None,
+        pinger: Pinger | None = None,
     ) -> None:
         self.config = config
         self.use_cache = use_cache
@@ -299,7 +300,9 @@ class Pipeline:
         self.trusted = False  # the last build is what the destinations hold
         self.next_release: dt.datetime | None = None
         self.notes: list[str] = []  # run-level news, said once
-        self.pinger = Pinger(config.hubs, config.state) if config.hubs else None
+        if pinger is None and config.hubs:
+            pinger = Pinger(config.hubs, config.state)
+        self.pinger = pinger
         self.background_pings = background_pings  # the daemon: never wait for a hub
 
     def run(self, now: dt.datetime | None = None, *, write: bool = True) -> Report:
@@ -317,8 +320,6 @@ class Pipeline:
             for dest in self.destinations:
                 if dest.manifest is None:
                     dest.manifest = self._read_manifest(dest)
-        if write and isinstance(self.store, RemoteStore):
-            self.store.refresh()
         if not write or self._needs_build(stats.any_change, now):
             self._build(report, now, write, touched_topics(before, self.index.entries))
         if write and self.pinger is not None:
@@ -410,7 +411,7 @@ class Pipeline:
         released = self.next_release is not None and now >= self.next_release
         dests = self.destinations if write else []
         # Feeds with a file missing or changed since it was written are rendered again.
-        broken = {slug_of(name) for dest in dests for name in dest.damaged()}
+        broken = {slug_of(name) for dest in dests for name in (*dest.damaged(), *dest.foreign)}
         # A pipeline's first run reuses feeds whose files came from the same inputs.
         on_disk = (
             {
@@ -451,6 +452,11 @@ class Pipeline:
             written = dest.publish(config.state, result, current, config.max_age)
             if not dest.private:
                 report.public_changes = written.written
+            if written.foreign:
+                self.notes.append(
+                    f"left {', '.join(written.foreign)} in {dest.store.location} as they are: "
+                    "feeds did not write them; move them away to let feeds publish there"
+                )
             for field_name in ("written", "unchanged", "removed"):
                 getattr(report.written, field_name).extend(getattr(written, field_name))
         self.last = {b.rendered.slug: b for b in result.feeds}
@@ -466,6 +472,7 @@ class Destination:
     private: bool = False  # holds the private feeds, and never the site's pages
     manifest: Manifest | None = None
     published: set[str] = field(default_factory=set)  # names of the last publish
+    foreign: list[str] = field(default_factory=list)  # left alone last time: look again
 
     def damaged(self, idle: bool = False) -> set[str]:
         """Published files missing or changed since they were written. An idle daemon tick
@@ -490,7 +497,8 @@ class Destination:
                 continue
             digests[rendered.slug] = rendered.digest
             if rendered.reused or rendered.slug in current:
-                keep.extend(feed_files(feed.slug, feed.formats))
+                ours = (self.manifest or Manifest()).files
+                keep.extend(n for n in feed_files(feed.slug, feed.formats) if n in ours)
             else:
                 files.update(rendered.files)
         manifest = self.manifest or Manifest()
@@ -499,6 +507,7 @@ class Destination:
         self.manifest = None  # re-read after a failure: the failed publish saved its progress
         written = publish(self.store, state, files, digests, keep, manifest, max_age)
         self.manifest = written.manifest
+        self.foreign = written.foreign
         self.published = set(files) | set(keep)
         return written
 
@@ -590,7 +599,7 @@ def explain(
     now = now or dt.datetime.now(dt.UTC)
     items = pipeline.index.items()
     topics = index_topics(items)
-    feeds = feeds_for(config, items).feeds
+    feeds = feeds_for(config, items, now).feeds
     folder = str(config.seeds)
     out: list[Explained] = []
     for name in names:

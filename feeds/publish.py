@@ -29,6 +29,7 @@ class WriteResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)  # left alone: feeds did not write them
     manifest: Manifest | None = None  # as this publish left it
 
     @property
@@ -128,23 +129,31 @@ def publish(
     (feed slug -> digest of its inputs) are recorded only once the files they describe are
     in place. The manifest is widened before new files appear and narrowed after stale ones
     are gone, so a crash at any point never orphans a file feeds wrote nor vouches for one it
-    did not finish.
+    did not finish. A file feeds did not write that stands where one of ``files`` goes is
+    left as it is (``WriteResult.foreign``), unless it already holds those very bytes.
     """
     old = old if old is not None else Manifest.read(state, store.location)
     digests = digests or {}
     keep = set(keep)
+    store.prepare()
+    versions = store.versions(files)
+    foreign = sorted(
+        name
+        for name, data in files.items()
+        if name not in old.files and versions.get(name) is not None and store.read(name) != data
+    )
+    files = {name: data for name, data in files.items() if name not in foreign}
     current = set(files) | keep
-    result = WriteResult(unchanged=sorted(keep))
+    result = WriteResult(unchanged=sorted(keep), foreign=foreign)
     rewritten = {slug_of(name) for name in files}
     kept = {slug_of(name) for name in keep}
-    store.prepare()
+    incomplete = {slug_of(name) for name in foreign}  # rendered again, checked again
     records = dict(old.files)
     interim_digests = {s: d for s, d in old.digests.items() if s not in rewritten}
     for name in current - records.keys():
         records[name] = FileRecord("", None)  # about to appear: ours, not yet vouched for
     if records.keys() != old.files.keys() or interim_digests != old.digests:
         Manifest(store.location, records, interim_digests).save(state)
-    versions = store.versions(files)
     meta: dict[str, Meta] = {}  # per extension, built once
     try:
         for name in sorted(files):
@@ -172,7 +181,9 @@ def publish(
         # than it must; the feeds being rewritten stay without a digest until complete.
         Manifest(store.location, records, interim_digests).save(state)
         raise
-    final = {s: d for s, d in digests.items() if s in rewritten or s in kept}
+    final = {
+        s: d for s, d in digests.items() if (s in rewritten or s in kept) and s not in incomplete
+    }
     result.manifest = Manifest(store.location, {n: records[n] for n in sorted(current)}, final)
     result.manifest.save(state)
     result.unchanged.sort()

@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import socket
-import time
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from feeds.errors import OutputBusy, StoreError
 from feeds.store import Meta
 
+log = logging.getLogger("feeds")
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 OP_TIMEOUT = 30.0  # seconds any one store call may take
 STALE_AFTER = 15 * 60  # seconds after which another writer's lock is taken over
@@ -106,7 +108,7 @@ class RemoteStore:
         self.conditional_writes: bool | None = None  # learnt when the lock is taken
         self._lock_token: str | None = None
         self._lock_etag: str | None = None
-        self._refreshed_at = 0.0
+        self._stop_refreshing = threading.Event()
 
     def _path(self, name: str) -> str:
         return f"{self.root}/{name}"
@@ -234,8 +236,20 @@ class RemoteStore:
         else:
             raise OutputBusy(f"{self.location}: lost the race for a stale lock")
         self.conditional_writes = self._honours_if_none_match(body)
-        self._refreshed_at = time.monotonic()
+        if not self.conditional_writes:
+            log.warning(
+                "%s ignores If-None-Match: only the local lock keeps writers apart; run one "
+                "writer per prefix",
+                self.location,
+            )
         _HELD.add(self._lock_token)
+        self._stop_refreshing = threading.Event()
+        threading.Thread(
+            target=self._keep_fresh,
+            args=(self._lock_token, self._stop_refreshing),
+            name="feeds-lock",
+            daemon=True,
+        ).start()
 
     def _honours_if_none_match(self, body: bytes) -> bool:
         """Repeat the create on our own lock: a store that honours If-None-Match refuses
@@ -254,17 +268,23 @@ class RemoteStore:
             return None
         return data if isinstance(data, dict) else None
 
-    def refresh(self) -> None:
-        """Rewrite our lock (same token) now and then, so a long-running daemon's lock never
-        looks stale to another writer."""
-        if self._lock_token is None or time.monotonic() - self._refreshed_at < STALE_AFTER / 3:
-            return
+    def _keep_fresh(self, token: str, stop: threading.Event) -> None:
+        """Rewrite our lock every third of STALE_AFTER while we hold it, however long a tick
+        or the gap between ticks is, so a live writer's lock never looks stale. Only while
+        it is still ours: a lock someone took over is left alone (and logged)."""
         meta = Meta("application/json", "no-store")
-        self._call("pipe_file", self.lock_path, self._lock_body(), **self._headers(meta))
-        self._refreshed_at = time.monotonic()
+        while not stop.wait(STALE_AFTER / 3):
+            try:
+                if (self.read_lock() or {}).get("token") != token:
+                    log.error("the lock %s://%s is no longer ours", self.protocol, self.lock_path)
+                    return
+                self._call("pipe_file", self.lock_path, self._lock_body(), **self._headers(meta))
+            except StoreError as exc:  # the next round tries again, well before it is stale
+                log.warning("could not refresh the lock: %s", exc)
 
     def release(self) -> None:
         """Delete the lock object, if it is still ours."""
+        self._stop_refreshing.set()
         try:
             if (
                 self._lock_token is not None

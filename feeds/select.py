@@ -175,17 +175,23 @@ def _carries(feed: FeedConfig, key: str) -> bool:
     return feed.topics is None or key in {topic_key(t) for t in feed.topics}
 
 
-def feeds_for(config: Config, items: Sequence[Item]) -> FeedPlan:
+def feeds_for(config: Config, items: Sequence[Item], now: dt.datetime | None = None) -> FeedPlan:
     """The configured feeds, plus one per topic found in the items when ``auto_topics`` is on.
 
     A topic is every spelling with one :func:`~feeds.topics.topic_key`, named by its most
-    common spelling. A configured feed keeps its slug: a topic whose slug it is gets no
-    automatic feed when the configured one carries the topic, and a distinct slug otherwise.
+    common spelling. Only items an automatic feed would carry (by the ``defaults``: status,
+    quality, not held back at ``now``) count: a topic only an unpublished candidate or an
+    embargoed story carries must not appear, as a feed or in the index, before they do. A
+    configured feed keeps its slug: a topic whose slug it is gets no automatic feed when the
+    configured one carries the topic, and a distinct slug otherwise.
     """
     if not config.auto_topics:
         return FeedPlan(config.feeds)
     spellings: dict[str, Counter[str]] = {}
+    horizon = horizon_of(now)
     for item in items:
+        if drop_reason(item, config.defaults, horizon) is not None:
+            continue
         for name, key in zip(item.topics, item.topic_keys, strict=True):
             spellings.setdefault(key, Counter())[name] += 1
     configured = {f.slug.lower(): f for f in config.feeds}

@@ -97,7 +97,10 @@ class RenderSettings:
 
     @classmethod
     def of(cls, config: Config) -> RenderSettings:
-        feeds = [*config.feeds, *([config.defaults] if config.auto_topics else [])]
+        # Public feeds only, as pages.has_opml counts them: the OPML list never names a
+        # private one, so a private feed must not make public pages link it.
+        feeds = [f for f in config.feeds if not f.private]
+        feeds += [config.defaults] if config.auto_topics else []
         has_opml = any(fmt in SYNDICATION for feed in feeds for fmt in feed.formats)
         templates = load_templates(config.templates)
         return cls(config.site, config.poll_seconds, templates, has_opml, config.hubs)

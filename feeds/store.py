@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from feeds.errors import writing
+from feeds.errors import write_error, writing
 
 TMP_SUFFIX = ".feeds-tmp"
 FILE_MODE = 0o644
@@ -124,13 +124,16 @@ class LocalStore:
                 out[name] = _version(os.stat(self.folder / name))
             except (FileNotFoundError, NotADirectoryError):
                 out[name] = None
+            except OSError as exc:
+                raise write_error(self.folder / name, exc, "read") from None
         return out
 
     def read(self, name: str) -> bytes | None:
-        try:
-            return (self.folder / name).read_bytes()
-        except FileNotFoundError:
-            return None
+        with writing(self.folder / name, "read"):
+            try:
+                return (self.folder / name).read_bytes()
+            except FileNotFoundError:
+                return None
 
     def write(self, name: str, data: bytes, meta: Meta) -> str:
         path = self.folder / name

@@ -7,7 +7,6 @@ order (entries prepended) are overridden, so the same input always gives the sam
 from __future__ import annotations
 
 import html
-import mimetypes
 from urllib.parse import urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -17,7 +16,7 @@ from feedgen.util import xml_elem
 from feeds import __version__
 from feeds.config import FeedConfig
 from feeds.content import entry_html, ranked_related
-from feeds.files import MEDIA_TYPES
+from feeds.files import MEDIA_TYPES, image_type
 from feeds.items import Item
 from feeds.site import FeedLinks, RenderSettings, feed_updated
 
@@ -56,7 +55,7 @@ class DescriptionHtmlExtension(BaseEntryExtension):
 
 
 def _image_type(url: str) -> str | None:
-    return mimetypes.guess_type(urlsplit(url).path)[0]
+    return image_type(urlsplit(url).path)
 
 
 class HubLinksExtension(BaseExtension):

@@ -10,10 +10,9 @@ import functools
 import html
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
-
-from feeds.urls import clean_url
 
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -241,6 +240,15 @@ def placeholder_reason(excerpt: str, title: str) -> str | None:
         return "a placeholder"
     if words == _NON_WORD.sub("", visible(title).casefold()):
         return "the same as the title"
-    if " " not in excerpt and clean_url(excerpt) is not None:
+    if " " not in excerpt and _is_url(excerpt):
         return "a bare URL"
     return None
+
+
+def _is_url(text: str) -> bool:
+    """Whether text is a web address and nothing else (a summary that is only a link)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)

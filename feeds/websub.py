@@ -10,16 +10,17 @@ succeed are kept in the state folder and sent again by the next run or tick.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from feeds.errors import WriteError, writing
 from feeds.store import write_atomic
 
 log = logging.getLogger("feeds.websub")
@@ -93,19 +94,28 @@ def ping_hubs(pings: Iterable[tuple[str, str]], budget: float) -> list[PingResul
     if not by_hub:
         return []
     deadline = time.monotonic() + budget
+    done: dict[str, list[PingResult]] = {}
     with httpx.Client(headers={"User-Agent": "feeds-websub"}, follow_redirects=False) as client:
-        pool = ThreadPoolExecutor(max_workers=min(16, len(by_hub)), thread_name_prefix="websub")
-        futures = {
-            pool.submit(_ping_hub, client, hub, urls, deadline): hub for hub, urls in by_hub.items()
-        }
-        done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 0.05)
-        pool.shutdown(wait=False, cancel_futures=True)
+
+        def one_hub(hub: str, urls: list[str]) -> None:
+            with contextlib.suppress(Exception):  # whatever it is, the hub's pings stay owed
+                done[hub] = _ping_hub(client, hub, urls, deadline)
+
+        # One daemon thread per hub: a hung hub can never hold the process's exit up.
+        threads = [
+            threading.Thread(target=one_hub, args=item, name="websub", daemon=True)
+            for item in by_hub.items()
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()) + 0.05)
         results = []
-        for future, hub in futures.items():
-            if future in done and future.exception() is None:
-                results += future.result()
-            else:
-                results += [PingResult(hub, u, False, 0, "deadline") for u in by_hub[hub]]
+        for hub, urls in by_hub.items():
+            got = done.get(hub)
+            results += (
+                got if got is not None else [PingResult(hub, u, False, 0, "deadline") for u in urls]
+            )
     return results
 
 
@@ -129,8 +139,9 @@ class Pinger:
     def _save(self) -> None:
         rows = [{"hub": h, "url": u} for h, u in sorted(self._pending)]
         if rows or self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, (json.dumps(rows, indent=1) + "\n").encode())
+            with writing(self.path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(self.path, (json.dumps(rows, indent=1) + "\n").encode())
 
     @property
     def pending(self) -> set[tuple[str, str]]:
@@ -143,23 +154,30 @@ class Pinger:
             self._save()
             return set(self._pending)
 
-    def _settle(self, results: list[PingResult]) -> None:
+    def _settle(self, results: list[PingResult], failures: int = logging.WARNING) -> None:
         for r in results:
             if r.ok:
                 log.info("websub: %s told of %s (%s)", r.hub, r.url, r.detail)
             else:
-                log.warning(
-                    "websub: %s not told of %s (%s); kept for the next run", r.hub, r.url, r.detail
+                log.log(
+                    failures,
+                    "websub: %s not told of %s (%s); kept for the next run",
+                    r.hub,
+                    r.url,
+                    r.detail,
                 )
         with self._lock:
             self._pending -= {(r.hub, r.url) for r in results if r.ok}
-            self._save()
+            try:
+                self._save()
+            except WriteError as exc:  # the pings went out; only the record of them failed
+                log.error("websub: %s", exc)
 
     def send(self, urls: Iterable[str]) -> list[PingResult]:
         """Ping about ``urls`` (and everything still pending), waiting at most
         :data:`GENERATE_BUDGET` seconds; what failed stays pending."""
         results = ping_hubs(self._add(urls), GENERATE_BUDGET)
-        self._settle(results)
+        self._settle(results, failures=logging.INFO)  # the caller sums them up in one line
         return results
 
     def send_in_background(self, urls: Iterable[str]) -> None:

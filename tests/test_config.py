@@ -351,3 +351,36 @@ def test_weekly_means_sunday_midnight() -> None:
 
 def test_max_age_is_capped_like_intervals() -> None:
     assert _parse({"max_age": "365d"}).max_age == 365 * 86400
+
+
+@pytest.mark.parametrize("key", ["cache", "seeds", "state", "private_output"])
+def test_nothing_private_may_live_inside_the_output(tmp_path: Path, key: str) -> None:
+    (tmp_path / "output" / "inner").mkdir(parents=True)
+    (tmp_path / "seeds").mkdir()
+    path = _write(tmp_path, HEAD + f"{key}: output/inner\n")
+    with pytest.raises(ConfigError, match=rf"{key}: .* must be separate folders"):
+        load_config(path)
+
+
+def test_a_list_of_choices_names_them(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEAD + "defaults: {formats: [atom, pdf]}\n")
+    with pytest.raises(ConfigError, match=r"defaults\.formats\[1\]: expected one of 'atom', "):
+        load_config(path)
+
+
+def test_every_spelling_of_the_config_path_is_one_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`feeds generate` in the folder and a unit's full path keep one manifest and cache."""
+    from feeds.pipeline import generate
+    from tests.helpers import Project
+
+    project = Project(tmp_path)
+    project.seed("a.md", title="A", webUrl="https://news.example/a")
+    project.configure([{"slug": "a", "title": "A"}, {"slug": "b", "title": "B"}])
+    monkeypatch.chdir(tmp_path)
+    generate(load_config(Path("config.yaml")))
+    project.configure([{"slug": "a", "title": "A"}])
+    report = generate(load_config(tmp_path / "config.yaml"))
+    assert report.written is not None and "b.atom" in report.written.removed
+    assert not (project.output / "b.atom").exists()

@@ -395,3 +395,32 @@ def test_an_empty_seeds_folder_is_logged_once_while_it_holds(
         ]
         * 2
     )
+
+
+def test_reloads_move_the_lock_and_the_output_with_the_config(project: Project) -> None:
+    """A -> B -> A: every tick writes where the config it runs says, under that place's lock."""
+    from feeds.errors import OutputBusy
+    from feeds.lock import WriterLock
+    from feeds.pipeline import writer_lock
+
+    project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+    project.configure(FEEDS)
+    a = load_config(project.config_path)
+    project.configure(FEEDS, output="output2")
+    b = load_config(project.config_path)
+    daemon = Daemon(project.config_path, a)
+    daemon.lock = writer_lock(a, daemon.pipeline.store).acquire()
+    try:
+        for config, out in ((a, "output"), (b, "output2"), (a, "output")):
+            if config is not daemon.config:
+                daemon._pending = config  # what a SIGHUP stages
+            daemon.tick(NOW)
+            assert daemon.config is config
+            assert feed_titles(project.root / out, "ai") == ["A"]
+            # The lock covers the output this tick wrote, and only that one.
+            with pytest.raises(OutputBusy):
+                WriterLock(project.root / "other-state", project.root / out).acquire()
+            other = "output2" if out == "output" else "output"
+            WriterLock(project.root / "other-state", project.root / other).acquire().release()
+    finally:
+        daemon.lock.release()

@@ -67,7 +67,9 @@ def test_a_feed_made_public_moves_out_of_the_private_folder(project: Project) ->
 
 def test_private_output_may_not_be_inside_the_output(project: Project) -> None:
     project.configure(FEEDS, private_output="output/secret")
-    with pytest.raises(ConfigError, match=r"private_output: .* must be outside output"):
+    with pytest.raises(
+        ConfigError, match=r"private_output: .* and output: .* must be separate folders"
+    ):
         load_config(project.config_path)
 
 

@@ -108,3 +108,17 @@ def test_old_dotfiles_in_the_output_are_moved_out_once(tmp_path: Path) -> None:
     # The old manifest's files are still ours: a feed that is gone loses them.
     publish(store, state, {"a.atom": b"A"})
     assert sorted(p.name for p in store.folder.iterdir()) == [".htaccess", "a.atom"]
+
+
+def test_a_file_feeds_did_not_write_is_never_overwritten_nor_deleted(tmp_path: Path) -> None:
+    store, state = _store(tmp_path)
+    store.folder.mkdir()
+    (store.folder / "about.html").write_bytes(b"<p>the site's own page</p>")
+    (store.folder / "same.atom").write_bytes(b"S")  # already what feeds would write: adopted
+    result = publish(store, state, {"about.html": b"generated", "same.atom": b"S", "a.atom": b"A"})
+    assert result.foreign == ["about.html"] and result.written == ["a.atom"]
+    assert (store.folder / "about.html").read_bytes() == b"<p>the site's own page</p>"
+    assert set(Manifest.read(state, store.location).files) == {"a.atom", "same.atom"}
+    result = publish(store, state, {"a.atom": b"A"})  # about.html's feed is gone again
+    assert result.removed == ["same.atom"]
+    assert (store.folder / "about.html").exists()

@@ -273,3 +273,22 @@ def test_a_duplicate_group_takes_the_best_content_and_its_span_of_dates() -> Non
     assert sel.dropped["duplicate"] == 2
     single = select([best], feed(), now=_when(10)).items[0]
     assert single is best  # a seed without duplicates is left as it is
+
+
+def test_automatic_feeds_come_only_from_items_they_would_carry() -> None:
+    """A topic only an unpublished candidate, a low-quality or an embargoed item carries gets
+    no public feed (nor a line in the index) before such an item is published."""
+    now = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    items = [
+        item("pub", topics=("AI",)),
+        item("secret", published=False, topics=("Acme Secret Merger",)),
+        item("weak", quality=5, topics=("Gossip",)),
+        make_item("late", when=dt.datetime(2024, 9, 1, tzinfo=dt.UTC), topics=("Embargoed",)),
+    ]
+    config = parse_config(
+        {"site": SITE, "auto_topics": True, "defaults": {"min_quality": 10}},
+        Path("/x/config.yaml"),
+    )
+    assert [f.title for f in feeds_for(config, items, now).feeds] == ["AI"]
+    later = dt.datetime(2024, 9, 2, tzinfo=dt.UTC)  # the embargo is over
+    assert [f.title for f in feeds_for(config, items, later).feeds] == ["AI", "Embargoed"]
