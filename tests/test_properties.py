@@ -159,7 +159,7 @@ def test_any_records_give_valid_feeds(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_many_more_records_give_valid_feeds(tmp_path: Path) -> None:
-    _any_records_give_valid_feeds(tmp_path, examples=600)
+    _any_records_give_valid_feeds(tmp_path, examples=300)
 
 
 def _any_records_give_valid_feeds(tmp_path: Path, examples: int) -> None:
