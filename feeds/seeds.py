@@ -23,6 +23,9 @@ from feeds.text import repair_for_yaml
 SEED_SUFFIXES = frozenset({".md", ".txt", ".yaml", ".yml"})
 # A seed is one news item; anything this large is not one, and would only cost memory.
 MAX_SEED_BYTES = 16 * 1024 * 1024
+# The ASCII bytes a YAML stream may hold (printable, tab, LF, CR): a seed of only these needs
+# neither decoding help nor repair (checked with bytes.translate, far cheaper than a regex).
+_YAML_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
 @dataclass(slots=True)
@@ -89,8 +92,28 @@ def discover(root: Path) -> list[SeedFile]:
     return found
 
 
+# Line breaks str.splitlines() knows besides LF. Text without them that opens with "---\n"
+# (nearly every seed) is cut with find() instead of being split into lines.
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 def front_matter(text: str, name: str) -> tuple[str, int]:
     """The YAML text between the first two ``---`` lines, and the file line it starts on."""
+    if text.startswith("---\n") and not any(ch in text for ch in _OTHER_BREAKS):
+        # The common shape, ~10x faster than splitting a 5 KB seed into lines: the same
+        # rule (a closing line is "---" and trailing whitespace) over LF-only text.
+        pos = 3  # the opening line's LF
+        while (k := text.find("\n---", pos)) >= 0:
+            end = text.find("\n", k + 4)
+            if text[k + 1 : end if end >= 0 else len(text)].rstrip() == "---":
+                return text[4 : k + 1], 2
+            pos = k + 1
+        raise SeedError(name, "front matter is never closed: no second '---' line", 1)
+    return front_matter_by_lines(text, name)
+
+
+def front_matter_by_lines(text: str, name: str) -> tuple[str, int]:
+    """:func:`front_matter` for any text: leading blank lines, any line break."""
     lines = text.splitlines(keepends=True)
     start = None
     for i, line in enumerate(lines):
@@ -201,9 +224,12 @@ def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
     except OSError as exc:
         raise SeedError(seed.name, f"cannot read: {exc.strerror or exc}") from None
     notes: list[str] = []
-    text, removed = repair_for_yaml(decode(data, seed.name, notes))
-    if removed:
-        notes.append(f"{removed} control character(s) repaired or removed")
+    if data.isascii() and not data.translate(None, _YAML_ASCII):
+        text = data.decode("ascii")  # nothing to decode or repair: the common case
+    else:
+        text, removed = repair_for_yaml(decode(data, seed.name, notes))
+        if removed:
+            notes.append(f"{removed} control character(s) repaired or removed")
     raw = parse_record(text, seed.name, fast)
     raw.notes[:0] = notes
     return raw

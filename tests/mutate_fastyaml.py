@@ -74,6 +74,21 @@ MUTATIONS: list[tuple[str, str, str]] = [
         '_BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\\n|$)")',
         '_BLOCK_HEADER = re.compile(rb"[|>]")',
     ),
+    (
+        "flow empties: alone on their line",
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\}) *\\n")',
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\})")',
+    ),
+    (
+        "flow empties: only empty ones",
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\}) *\\n")',
+        '_FLOW_EMPTY = re.compile(rb"[\\[{]")',
+    ),
+    (
+        "flow collections at a node start",
+        "        return _FLOW_EMPTY.match(source, i) is None\n",
+        "        return False\n",
+    ),
     ("node start after an indicator", '(j < i and source[j - 1] in b"-?:")', "False"),
     *[
         (

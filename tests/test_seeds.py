@@ -1,9 +1,18 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.problems import SeedError
-from feeds.seeds import SeedFile, discover, front_matter, parse_record, read_seed
+from feeds.seeds import (
+    SeedFile,
+    discover,
+    front_matter,
+    front_matter_by_lines,
+    parse_record,
+    read_seed,
+)
 
 
 def test_front_matter_is_between_the_first_two_dashes() -> None:
@@ -83,3 +92,41 @@ def test_dates_stay_text_and_duplicate_keys_are_noted() -> None:
     )
     assert raw.record == {"title": "b", "publishedDateTime": "2024-02-30T10:00:00Z"}
     assert raw.notes == ["title: duplicate key on line 4; the last value is used"]
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "---",
+                "--- ",
+                "----",
+                "-- -",
+                "a: 1",
+                "",
+                " ",
+                "x",
+                "---\t",
+                "\r",
+                "\x85",
+                "\u2028",
+                "\x0c",
+                "#",
+            ]
+        ),
+        max_size=8,
+    ).map("\n".join),
+    st.booleans(),
+)
+def test_the_fast_cut_is_the_line_by_line_cut(text: str, opened: bool) -> None:
+    """front_matter's find()-based cut gives what splitting into lines gives, errors too."""
+    text = "---\n" + text if opened else text
+
+    def cut(f):  # type: ignore[no-untyped-def]
+        try:
+            return f(text, "s.md")
+        except SeedError as exc:
+            return (exc.reason, exc.line)
+
+    assert cut(front_matter) == cut(front_matter_by_lines)

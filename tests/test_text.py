@@ -1,12 +1,16 @@
 import html
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.text import (
     DEFUSER,
     defuse,
+    is_clean,
     placeholder_reason,
     repair_text,
+    repair_text_in_full,
     strip_illegal,
     truncate,
     visible,
@@ -159,3 +163,39 @@ def test_strip_illegal_removes_surrogates() -> None:
 )
 def test_placeholder_excerpts(excerpt: str, reason: str | None) -> None:
     assert placeholder_reason(excerpt, "The title") == reason
+
+
+TEXTISH = st.lists(
+    st.sampled_from(
+        [
+            *"aZ09 .,<>&;#/-_!?'\"=",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\x00",
+            "\x7f",
+            "é",
+            "â€™",
+            "\u202e",
+            "\u200b",
+            "\u00ad",
+            "&amp;",
+            "<b>",
+            "</p>",
+            "P<NP",
+            "\ufeff",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(TEXTISH, st.sampled_from([None, 1, 5, 20, 200]))
+def test_the_cheap_test_never_changes_a_result(value: str, limit: int | None) -> None:
+    """repair_text skips every step for text is_clean() passes: it must be what the steps
+    would have made of it."""
+    assert repair_text(value, limit) == repair_text_in_full(value, limit)
+    if is_clean(value) and (limit is None or len(value) <= limit):
+        assert repair_text_in_full(value, limit) == value
