@@ -58,8 +58,8 @@ when it meets invalid YAML, before raising; the Python binding does not expose
 ``set_callbacks``, so this cannot be silenced without redirecting fd 2 (not done: unsafe with
 threads). Uses the SWIG module ``ryml._ryml`` directly (``parse_csubstr``,
 ``emit_json_to_substr``), so a rapidyaml upgrade must be re-verified. Anchors and aliases,
-merge keys, tags, flow style (but flow empties), duplicate keys and YAML-1.1-special strings (even quoted ones)
-always fall back. Duplicate keys are never reported (the list is always empty): such a
+merge keys, tags, flow style (but flow empties), duplicate keys and YAML-1.1-special strings
+(even quoted ones) always fall back. Duplicate keys are never reported (the list is always empty): such a
 mapping falls back so StrictLoader reports them with line numbers.
 """
 
