@@ -59,8 +59,8 @@ when it meets invalid YAML, before raising; the Python binding does not expose
 threads). Uses the SWIG module ``ryml._ryml`` directly (``parse_csubstr``,
 ``emit_json_to_substr``), so a rapidyaml upgrade must be re-verified. Anchors and aliases,
 merge keys, tags, flow style (but flow empties), duplicate keys and YAML-1.1-special strings
-(even quoted ones) always fall back. Duplicate keys are never reported (the list is always empty): such a
-mapping falls back so StrictLoader reports them with line numbers.
+(even quoted ones) always fall back. Duplicate keys are never reported (the list is always
+empty): such a mapping falls back so StrictLoader reports them with line numbers.
 """
 
 from __future__ import annotations
