@@ -8,6 +8,7 @@ where known, the line, so one bad seed becomes one located message instead of a 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ MAX_SEED_BYTES = 16 * 1024 * 1024
 # The ASCII bytes a YAML stream may hold (printable, tab, LF, CR): a seed of only these needs
 # neither decoding help nor repair (checked with bytes.translate, far cheaper than a regex).
 _YAML_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_YAML_BYTES = _YAML_ASCII + bytes(range(0x80, 0x100))
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x84\x86-\x9f]")  # C1 controls but NEL (U+0085)
 
 
 @dataclass(slots=True)
@@ -203,12 +206,44 @@ def parse_record(text: str, name: str, fast: bool = False) -> RawSeed:
     return RawSeed(record, notes)
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    """The file's bytes, up to MAX_SEED_BYTES + 1: one read of the size fstat gave (a
+    buffered read of the limit would allocate 16 MiB for every seed), more if it grew."""
+    data = os.read(fd, size + 1)
+    if len(data) > size:
+        chunks = [data]
+        total = len(data)
+        while total <= MAX_SEED_BYTES and (chunk := os.read(fd, MAX_SEED_BYTES + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+        data = b"".join(chunks)
+    return data
+
+
+def _plain_utf8(data: bytes) -> str | None:
+    """``data`` as text when it is UTF-8 (no byte-order mark) holding nothing a YAML reader
+    refuses, so that :func:`decode` and :func:`~feeds.text.repair_for_yaml` would return it
+    unchanged; else None. Checked on the bytes: ASCII controls by ``translate`` (every byte of
+    a multi-byte sequence is >= 0x80), then the three multi-byte kinds YAML refuses (C1
+    controls but NEL, U+FFFE, U+FFFF). Surrogates cannot come out of a strict decode."""
+    if data.translate(None, _YAML_BYTES) or data.startswith(b"\xef\xbb\xbf"):
+        return None
+    if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        return None
+    if b"\xc2" in data and _C1_UTF8.search(data) is not None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
     """Read and parse one seed file; every failure is a :class:`SeedError`."""
     try:
         # O_NONBLOCK: a FIFO named like a seed must not hang the run on open().
         fd = os.open(seed.path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as fh:
+        try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise SeedError(seed.name, "not a regular file")
@@ -216,7 +251,9 @@ def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
                 raise SeedError(
                     seed.name, f"too large: {info.st_size} bytes (the limit is {MAX_SEED_BYTES})"
                 )
-            data = fh.read(MAX_SEED_BYTES + 1)
+            data = _read_all(fd, info.st_size)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise SeedError(
             seed.name, "cannot read: the file vanished (deleted while reading)"
@@ -226,6 +263,8 @@ def read_seed(seed: SeedFile, fast: bool = False) -> RawSeed:
     notes: list[str] = []
     if data.isascii() and not data.translate(None, _YAML_ASCII):
         text = data.decode("ascii")  # nothing to decode or repair: the common case
+    elif (text := _plain_utf8(data)) is not None:
+        pass  # UTF-8 without anything to repair: the next most common
     else:
         text, removed = repair_for_yaml(decode(data, seed.name, notes))
         if removed:

@@ -180,6 +180,12 @@ TEXTISH = st.lists(
             "\u202e",
             "\u200b",
             "\u00ad",
+            "\xa0",
+            "\u2028",
+            "\u3000",
+            "\u200d",
+            "’",
+            "Ã©",
             "&amp;",
             "<b>",
             "</p>",
@@ -197,5 +203,62 @@ def test_the_cheap_test_never_changes_a_result(value: str, limit: int | None) ->
     """repair_text skips every step for text is_clean() passes: it must be what the steps
     would have made of it."""
     assert repair_text(value, limit) == repair_text_in_full(value, limit)
-    if is_clean(value) and (limit is None or len(value) <= limit):
+    if is_clean(value) and (limit is None or len(value) <= limit) and value.isascii():
         assert repair_text_in_full(value, limit) == value
+
+
+MOJIBAKE_PRONE = st.lists(
+    st.sampled_from(
+        [
+            *"aZz .,?!\n-",
+            "Ã",
+            "Â",
+            "â",
+            "€",
+            "™",
+            "œ",
+            "Œ",
+            "°",
+            "’",
+            "“",
+            "”",
+            "é",
+            "à",
+            "²",
+            "Ø",
+            "Ù",
+            "–",
+            "√",
+            "±",
+            "‚",
+            "Ä",
+            "ì",
+            "в",
+            "Ђ",
+            "Г",
+            "ў",
+            "В",
+            "β",
+            "Ά",
+            "ā",
+            "\xa0",
+            "\x85",
+            "\ufffd",
+            "ß",
+            "§",
+            "│",
+            "¦",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(MOJIBAKE_PRONE)
+def test_mojibake_windows_find_what_a_whole_search_finds(value: str) -> None:
+    import ftfy.badness
+
+    from feeds.text import looks_like_mojibake
+
+    assert looks_like_mojibake(value) == ftfy.badness.is_bad(value)
