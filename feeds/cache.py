@@ -25,7 +25,7 @@ from feeds.items import Item, TextLimits
 from feeds.problems import Problem
 from feeds.store import clean_temporaries, write_atomic
 
-FORMAT = 1
+FORMAT = 2  # 2: Items are msgspec Structs, encoded as arrays
 MAGIC = b"feeds-parse-cache\n"
 log = logging.getLogger("feeds")
 

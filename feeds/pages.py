@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,7 @@ def environment(settings: RenderSettings) -> Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8192)
 def _date(when: dt.datetime) -> dict[str, str]:
     when = when.astimezone(dt.UTC)
     return {
@@ -107,7 +109,13 @@ def _feed_context(settings: RenderSettings, summary: FeedSummary) -> dict[str, A
 
 
 def _entry_context(item: Item, feed: FeedConfig) -> dict[str, Any]:
-    full = feed.content == "full"
+    return _entry(item, feed.content == "full", feed.max_related)
+
+
+@functools.lru_cache(maxsize=8192)
+def _entry(item: Item, full: bool, max_related: int) -> dict[str, Any]:
+    """An entry as templates see it; memoised, as an item sits on several pages (templates
+    only read it)."""
     lead = item.images[0] if full and item.images else None
     return {
         "id": item.id,
@@ -130,7 +138,7 @@ def _entry_context(item: Item, feed: FeedConfig) -> dict[str, Any]:
         "summary": item.summary,
         "related": [
             {"title": r.title, "link": r.link, "outlet": r.provider.name if r.provider else None}
-            for r in (ranked_related(item, feed.max_related) if full else ())
+            for r in (ranked_related(item, max_related) if full else ())
         ],
     }
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
+from msgspec.structs import replace as replace_item
+
 from feeds.config import Config, FeedConfig
 from feeds.files import RESERVED_SLUGS
 from feeds.items import Item
@@ -59,7 +61,7 @@ def _merged(best: Item, first: dt.datetime, last: dt.datetime) -> Item:
     updated = max(best.updated, last)
     if (first, updated, last) == (best.published, best.updated, best.published):
         return best
-    return replace(best, published=first, updated=updated, sort_ts=last.timestamp())
+    return replace_item(best, published=first, updated=updated, sort_ts=last.timestamp())
 
 
 TopicIndex = dict[str, list[Item]]
