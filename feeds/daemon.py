@@ -82,6 +82,7 @@ class Daemon:
             stop=self._cancel,
             background_pings=True,
             store=store,
+            reuse_last_run=False,
         )
 
     @property

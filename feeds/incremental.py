@@ -49,6 +49,7 @@ class RefreshStats:
 
 
 Progress = Callable[[int, int], None]
+ItemLoader = Callable[[], "dict[str, Item | None] | None"]
 Parsed = tuple[Item | None, list[Problem]]
 # Below this many files to parse, one process is faster than starting a pool.
 PARALLEL_MIN = 400
@@ -117,6 +118,42 @@ class SeedIndex:
     # main process never does, since ryml writes to its stderr on invalid YAML.
     fast_yaml: bool = True
     entries: dict[str, Entry] = field(default_factory=dict)
+    # Items not decoded yet (see feeds.cache): the parse cache's file-version table is read
+    # at once, its items only when a build needs them. Entries loaded so hold item=None
+    # until load_items() runs; a refresh that replaces an entry makes its pending item moot.
+    pending: ItemLoader | None = None
+    # The checksum of the parse cache's version table while the entries are exactly what it
+    # holds (loaded or just saved); None once a refresh changed anything.
+    cache_digest: str | None = None
+    _unloaded: dict[str, Entry] = field(default_factory=dict)
+
+    def defer_items(self, entries: dict[str, Entry], loader: ItemLoader) -> None:
+        """Take ``entries`` (versions and problems, items not decoded) and how to get their
+        items: a run that finds every seed unchanged then decodes no item at all."""
+        self.entries = dict(entries)
+        self._unloaded = entries
+        self.pending = loader
+
+    def load_items(self) -> bool:
+        """Decode the deferred items (once) into every entry a refresh has not replaced.
+
+        False if they could not be had (a damaged or missing items file): the index is then
+        emptied, and the next refresh parses every seed."""
+        if self.pending is None:
+            return True
+        loader, self.pending = self.pending, None
+        items = loader()
+        entries, unloaded = self.entries, self._unloaded
+        self._unloaded = {}
+        if items is None:
+            self.entries = {}
+            self.cache_digest = None
+            return False
+        for name, item in items.items():
+            old = unloaded.get(name)
+            if old is not None and entries.get(name) is old:
+                entries[name] = Entry(old.version, item, old.problems)
+        return True
 
     def refresh(
         self,
@@ -145,6 +182,7 @@ class SeedIndex:
         ]
         if not todo and len(files) == len(entries):
             return stats  # every file known and unchanged, none gone: the common idle tick
+        self.cache_digest = None
         results = self._parse(todo, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
@@ -205,6 +243,7 @@ class SeedIndex:
 
     def items(self) -> list[Item]:
         """Items in seed-path order."""
+        self.load_items()
         return [e.item for e in self.entries.values() if e.item is not None]
 
     def problems(self) -> list[Problem]:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.cache import ParseCache
 from feeds.config import Config
-from feeds.errors import NoSeedMatches, SeedsUnavailable
+from feeds.errors import NoSeedMatches, SeedsUnavailable, writing
 from feeds.explain import Explained, matches_url, skipped, verdict
 from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
@@ -34,7 +37,7 @@ from feeds.render import Rendered, render
 from feeds.seeds import SEED_SUFFIXES
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
-from feeds.store import LocalStore, Store
+from feeds.store import LocalStore, Store, write_if_changed
 from feeds.topics import topic_key
 from feeds.websub import Pinger
 
@@ -160,6 +163,22 @@ class Report:
     ms: float = 0.0
     notes: list[str] = field(default_factory=list)  # run-level news (migration, pings)
     _index: SeedIndex | None = field(default=None, repr=False)
+    # A run that found every seed and file as the last one left them builds nothing: its
+    # summary is that run's, read back (see LastRun).
+    kept: LastRun | None = None
+
+    def rows(self) -> list[FeedRow]:
+        """One row per feed for the summary: slug, items, drop counts, written?, reused?"""
+        if self.kept is not None:
+            return [
+                FeedRow(slug, count, dropped, False, True)
+                for slug, count, dropped in self.kept.feeds
+            ]
+        written = set(self.written.written) if self.written else set()
+        return [
+            FeedRow(s.feed.slug, len(s.items), s.dropped, bool(written & set(r.files)), r.reused)
+            for s, r in zip(self.selections, self.rendered, strict=True)
+        ]
 
     @property
     def selections(self) -> list[Selection]:
@@ -177,6 +196,8 @@ class Report:
     @property
     def notices(self) -> list[str]:
         """Messages about the run as a whole (automatic topic feeds), not about one seed."""
+        if self.kept is not None:
+            return list(self.kept.notices)
         return self.build.notices if self.build else []
 
     @property
@@ -209,6 +230,58 @@ class Report:
             f"{s.skipped} skipped, {s.removed} removed; {self.rerendered} feeds "
             f"re-rendered, {written} files written, {deleted} deleted; {self.ms:.0f} ms"
         )
+
+
+class FeedRow(NamedTuple):
+    """A feed's line in the summary."""
+
+    slug: str
+    count: int
+    dropped: Mapping[str, int]
+    written: bool
+    reused: bool
+
+
+@dataclass(slots=True)
+class LastRun:
+    """What the last publishing run left, to answer a run that finds nothing changed without
+    decoding an item or rendering a file: valid while ``key`` (the config, the renderer and
+    the parse cache's file-version table) holds and no held-back item has come due."""
+
+    key: str
+    next_release: dt.datetime | None
+    feeds: list[tuple[str, int, dict[str, int]]]
+    notices: list[str]
+
+    @staticmethod
+    def path(state: Path) -> Path:
+        return state / "last-run.json"
+
+    @classmethod
+    def read(cls, state: Path) -> LastRun | None:
+        try:
+            data = json.loads(cls.path(state).read_text(encoding="utf-8"))
+            release = data["next_release"]
+            return cls(
+                str(data["key"]),
+                dt.datetime.fromisoformat(release) if release else None,
+                [(str(slug), int(n), {str(k): int(v) for k, v in d.items()})
+                 for slug, n, d in data["feeds"]],
+                [str(n) for n in data["notices"]],
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, state: Path) -> None:
+        data = {
+            "key": self.key,
+            "next_release": self.next_release.isoformat() if self.next_release else None,
+            "feeds": self.feeds,
+            "notices": self.notices,
+        }
+        with writing(self.path(state)):
+            state.mkdir(parents=True, exist_ok=True)
+            write_if_changed(self.path(state), (json.dumps(data, indent=1) + "\n").encode())
 
 
 def no_seeds(folder: Path) -> str:
@@ -269,8 +342,12 @@ class Pipeline:
         stop: threading.Event | None = None,
         background_pings: bool = False,
         store: Store | None = None,
+        reuse_last_run: bool = True,
     ) -> None:
         self.config = config
+        # A one-off run may answer "nothing changed" from the last run's record; the daemon
+        # builds at once, as it keeps the build to update it tick by tick.
+        self.reuse_last_run = reuse_last_run
         self.use_cache = use_cache
         self.jobs = jobs
         self.progress = progress
@@ -319,7 +396,12 @@ class Pipeline:
                     dest.manifest = self._read_manifest(dest)
         if write and isinstance(self.store, RemoteStore):
             self.store.refresh()
-        if not write or self._needs_build(stats.any_change, now):
+        if write and not stats.any_change and self._unchanged_since_last_run(now, report):
+            pass  # nothing changed, nothing done: the summary is the last run's
+        elif not write or self._needs_build(stats.any_change, now):
+            if not self.index.load_items():  # the cached items are gone: parse everything
+                report.stats = stats = self.load()
+                before = {}
             self._build(report, now, write, touched_topics(before, self.index.entries))
         if write and self.pinger is not None:
             self._ping(report)
@@ -329,6 +411,8 @@ class Pipeline:
             and time.monotonic() - self.cache_saved_at >= self.save_cache_every
         ):
             self.save_cache()
+        if write and report.build is not None and self.trusted:
+            self._remember(report.build)
         report.notes, self.notes = report.notes + self.notes, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
@@ -388,6 +472,47 @@ class Pipeline:
                     f"only files meant to be served; state lives in {config.state})"
                 )
         return Manifest.read(config.state, store.location)
+
+    def _last_run_key(self) -> str | None:
+        """What a LastRun answers for: this config, this renderer, and exactly the seeds the
+        parse cache holds (its file-version table's checksum); None when the index is not
+        what the cache file says (unsaved changes, no cache)."""
+        digest = self.index.cache_digest
+        if digest is None or not self.use_cache or self.parse_cache is None:
+            return None
+        parts = (repr(self.config), self.settings.fingerprint, digest)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _unchanged_since_last_run(self, now: dt.datetime, report: Report) -> bool:
+        """A fresh pipeline (one ``feeds generate``) whose seeds, config and published files
+        are exactly as the last run left them, and whose held-back items are still held
+        back, takes that run's summary and does nothing else: no item is decoded, no
+        template loaded, no file rendered."""
+        if not self.reuse_last_run or self.trusted or self.index.pending is None:
+            return False
+        key = self._last_run_key()
+        last = LastRun.read(self.config.state) if key is not None else None
+        if last is None or last.key != key:
+            return False
+        if last.next_release is not None and now >= last.next_release:
+            return False
+        if any(dest.damaged() for dest in self.destinations):
+            return False
+        report.kept = last
+        report.written = WriteResult(
+            unchanged=sorted(
+                n for dest in self.destinations for n in (dest.manifest or Manifest()).files
+            )
+        )
+        return True
+
+    def _remember(self, result: Build) -> None:
+        """Note what this run published, for the next run that finds nothing changed."""
+        key = self._last_run_key()
+        if key is None:
+            return
+        feeds = [(s.feed.slug, len(s.items), dict(s.dropped)) for s in result.selections]
+        LastRun(key, result.next_release, feeds, list(result.notices)).save(self.config.state)
 
     def save_cache(self) -> None:
         if self.cache_dirty and self.parse_cache is not None:
@@ -580,6 +705,8 @@ def explain(
     """
     pipeline = Pipeline(config, use_cache=use_cache, progress=progress)
     pipeline.load()
+    if not pipeline.index.load_items():
+        pipeline.load()
     entries = pipeline.index.entries
     names = seed_names(config, entries, target)
     if not names:
