@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote, urlsplit
 
 import msgspec
 import yaml
@@ -115,7 +114,7 @@ def _secret_key(options: Mapping[str, Any], depth: int = 0) -> str | None:
 def _local_output(base: Path, output: str) -> Path:
     """A local output folder; ``file://`` URLs name one too (written with atomic renames)."""
     if output.lower().startswith("file://"):
-        return Path(url2pathname(urlsplit(output).path))
+        return Path(unquote(urlsplit(output).path))  # url2pathname on POSIX
     return base / output
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from dateutil import parser as dateparser
 from msgspec.structs import force_setattr
 
 from feeds.messages import short
@@ -150,6 +149,13 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _isoparse(text: str) -> dt.datetime:
+    """dateutil's ISO 8601 reader, imported on first need (the common shapes never need it)."""
+    from dateutil import parser
+
+    return parser.isoparse(text)
+
+
 def parse_time(value: Any) -> dt.datetime:
     """A timezone-aware datetime from a YAML timestamp, date or ISO 8601 string (naive = UTC)."""
     if isinstance(value, dt.datetime):
@@ -159,11 +165,7 @@ def parse_time(value: Any) -> dt.datetime:
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         try:  # the stdlib reads the common shapes ~20x faster; dateutil the rest of ISO 8601
-            when = (
-                dt.datetime.fromisoformat(text)
-                if _COMMON_ISO.match(text)
-                else dateparser.isoparse(text)
-            )
+            when = dt.datetime.fromisoformat(text) if _COMMON_ISO.match(text) else _isoparse(text)
         except (ValueError, OverflowError):
             raise ValueError(f"not an ISO 8601 date: {short(value)}") from None
     else:

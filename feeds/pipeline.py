@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.cache import ParseCache
@@ -29,17 +29,17 @@ from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
 from feeds.lock import WriterLock
-from feeds.pages import FeedSummary, render_site
 from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
-from feeds.remote import RemoteStore
-from feeds.render import Rendered, render
 from feeds.seeds import SEED_SUFFIXES
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
 from feeds.site import RenderSettings, feed_updated
 from feeds.store import LocalStore, Store, write_if_changed
 from feeds.topics import topic_key
-from feeds.websub import Pinger
+
+if TYPE_CHECKING:  # imported where used: a run with nothing to render loads no renderer
+    from feeds.render import Rendered
+    from feeds.websub import Pinger
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "explain", "generate"]
 
@@ -106,6 +106,9 @@ def build(
     names the topic keys of every item added, changed or removed since ``last`` (None:
     unknown), so a topic feed none of them belongs to is not even selected again.
     """
+    from feeds.pages import FeedSummary, render_site
+    from feeds.render import render
+
     now = now or dt.datetime.now(dt.UTC)
     settings = settings or RenderSettings.of(config)
     on_disk = on_disk or {}
@@ -376,7 +379,11 @@ class Pipeline:
         self.trusted = False  # the last build is what the destinations hold
         self.next_release: dt.datetime | None = None
         self.notes: list[str] = []  # run-level news, said once
-        self.pinger = Pinger(config.hubs, config.state) if config.hubs else None
+        self.pinger: Pinger | None = None
+        if config.hubs:
+            from feeds.websub import Pinger
+
+            self.pinger = Pinger(config.hubs, config.state)
         self.background_pings = background_pings  # the daemon: never wait for a hub
 
     def run(self, now: dt.datetime | None = None, *, write: bool = True) -> Report:
@@ -394,8 +401,8 @@ class Pipeline:
             for dest in self.destinations:
                 if dest.manifest is None:
                     dest.manifest = self._read_manifest(dest)
-        if write and isinstance(self.store, RemoteStore):
-            self.store.refresh()
+        if write and self.store.remote:
+            self.store.refresh()  # type: ignore[attr-defined]
         if write and not stats.any_change and self._unchanged_since_last_run(now, report):
             pass  # nothing changed, nothing done: the summary is the last run's
         elif not write or self._needs_build(stats.any_change, now):
@@ -631,6 +638,8 @@ class Destination:
 def open_store(config: Config) -> Store:
     """The config's destination: a local folder, or an object-store prefix."""
     if config.output_url is not None:
+        from feeds.remote import RemoteStore
+
         return RemoteStore(config.output_url, config.output_options)
     assert config.output is not None
     return LocalStore(config.output)
@@ -640,7 +649,9 @@ def writer_lock(config: Config, store: Store) -> WriterLock:
     """The locks a writer holds: the state folder's, the local output folder's, and for an
     object store its lock object."""
     return WriterLock(
-        config.state, config.output, store if isinstance(store, RemoteStore) else None
+        config.state,
+        config.output,
+        store if store.remote else None,  # type: ignore[arg-type]
     )
 
 

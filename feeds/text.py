@@ -11,8 +11,6 @@ import html
 import re
 from typing import Any
 
-import nh3
-
 from feeds.urls import clean_url
 
 # Characters XML 1.0 does not allow, plus the C1 controls that readers show as garbage.
@@ -197,7 +195,16 @@ _BLOCK_TAG = re.compile(rf"<(?=/?(?:{_alternation(BLOCK_ELEMENTS)})[\s/>])", re.
 _OPENS_MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
 # U+2060 WORD JOINER: invisible, adds no line break, and stops a tokenizer opening a tag.
 DEFUSER = "\u2060"
-_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROP_CONTENT), strip_comments=True)
+
+
+@functools.cache
+def _cleaner() -> Any:
+    """nh3's tag stripper, built on first need (most text has no markup at all)."""
+    import nh3
+
+    return nh3.Cleaner(tags=set(), clean_content_tags=set(DROP_CONTENT), strip_comments=True)
+
+
 MAX_ROUNDS = 8  # levels of encoding decoded; deeper ones lose their "<" and "&" instead
 
 
@@ -219,7 +226,7 @@ def _strip_round(value: str) -> str:
     marked = _mark_text(value) if "<" in value else value
     if "<" not in marked:  # no markup, only entities to decode
         return html.unescape(value)
-    return html.unescape(_CLEANER.clean(_BLOCK_TAG.sub(" <", marked)))
+    return html.unescape(_cleaner().clean(_BLOCK_TAG.sub(" <", marked)))
 
 
 def strip_markup(value: str) -> str:
