@@ -178,6 +178,14 @@ class ScheduleModel(_Model):
             raise _Invalid("cron", "give either interval or cron, not both")
 
 
+class WatchModel(_Model):
+    notify: bool = True  # the daemon learns of seed changes from inotify (Linux)
+    rescan: str = "5m"  # and scans the whole seeds folder this often anyway
+
+    def __post_init__(self) -> None:
+        _check_duration("rescan", self.rescan)
+
+
 class WebSubModel(_Model):
     hubs: list[str] = []
 
@@ -263,6 +271,7 @@ class ConfigModel(_Model):
     feeds: list[FeedModel] = []
     auto_topics: bool = False
     websub: WebSubModel = WebSubModel()
+    watch: WatchModel = WatchModel()
 
     def __post_init__(self) -> None:
         if self.output_options and not is_remote(self.output):
@@ -333,6 +342,8 @@ class Config:
     hubs: tuple[str, ...] = ()  # WebSub hubs to announce and ping
     output_url: str | None = None  # an object-store prefix (s3://bucket/prefix/)
     output_options: Mapping[str, Any] = field(default_factory=dict)
+    watch: bool = True  # the daemon follows the seeds folder through inotify where it can
+    rescan_seconds: int = 300  # and scans all of it this often anyway
 
     @property
     def destination(self) -> str:
@@ -569,6 +580,8 @@ def parse_config(data: Any, path: Path) -> Config:
         auto_topics=model.auto_topics,
         interval_seconds=interval,
         cron=model.schedule.cron,
+        watch=model.watch.notify,
+        rescan_seconds=duration_seconds(model.watch.rescan),
     )
 
 

@@ -83,6 +83,7 @@ class Daemon:
             background_pings=True,
             store=store,
             reuse_last_run=False,
+            watch=True,
         )
 
     @property
@@ -95,6 +96,7 @@ class Daemon:
         if self._pending is not None:
             config, self._pending = self._pending, None
             self.pipeline.save_cache()
+            self.pipeline.close()
             self.pipeline = self._pipeline(config, self._pending_store or self.pipeline.store)
             self._pending_store = None
             self._notices = set()  # a new config: its notices are news
@@ -216,6 +218,7 @@ class Daemon:
                 self._cancel.set()
                 scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
                 self.pipeline.save_cache()
+                self.pipeline.close()
                 lock.release()
         log.info("stopped")
         return 0

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feeds.errors import SeedsUnavailable
 from feeds.items import DEFAULT_LIMITS, Item, TextLimits, normalize
 from feeds.problems import Problem, SeedError, Severity
-from feeds.seeds import SeedFile, discover, read_seed
+from feeds.seeds import SEED_SUFFIXES, SeedFile, discover, read_seed
+from feeds.watch import Changes, is_real_dir
 
 
 class Cancelled(Exception):
@@ -42,6 +45,9 @@ class RefreshStats:
     parsed: int = 0
     skipped: int = 0  # of the parsed ones, how many could not become an item
     problems: list[Problem] = field(default_factory=list)  # of the parsed ones
+    # Every entry this refresh added, replaced or dropped: name -> (before, after), None for
+    # absent. What an incremental build works from, instead of comparing whole indexes.
+    delta: dict[str, tuple[Entry | None, Entry | None]] = field(default_factory=dict)
 
     @property
     def any_change(self) -> bool:
@@ -192,8 +198,82 @@ class SeedIndex:
             stats.problems.extend(problems)
         stats.changed = stats.parsed = len(todo)
         fresh = {seed.name: parsed.get(seed.name) or entries[seed.name] for seed in files}
-        stats.removed = len(entries.keys() - fresh.keys())
+        gone = entries.keys() - fresh.keys()
+        stats.removed = len(gone)
+        stats.delta = {name: (entries.get(name), entry) for name, entry in parsed.items()}
+        stats.delta.update((name, (entries[name], None)) for name in gone)
         self.entries = fresh
+        return stats
+
+    def refresh_changed(
+        self,
+        root: Path,
+        changes: Changes,
+        should_stop: Callable[[], bool] = lambda: False,
+        jobs: int | None = None,
+    ) -> RefreshStats:
+        """:meth:`refresh` for the files and folders a watcher reported (and the entries
+        kept without a version, read again until they are no longer racily clean): the
+        same entries as a full scan, at a cost that depends on the change, not on the
+        folder. A file with an event is always read again, even if its version looks the
+        same. Raises SeedsUnavailable when the seeds folder is gone."""
+        racy_after = time.time_ns() - RACY_WINDOW_NS
+        entries = self.entries
+        suffixes = tuple(SEED_SUFFIXES)
+        found: dict[str, SeedFile] = {}  # seeds to read
+        gone: set[str] = set()
+        for folder in sorted(changes.folders):
+            prefix = folder + "/"
+            gone.update(n for n in entries if n.startswith(prefix))
+            if is_real_dir(root / folder):
+                for seed in discover(root / folder):
+                    name = prefix + seed.name
+                    found[name] = SeedFile(seed.path, name, seed.version)
+        names = changes.files | {n for n, e in entries.items() if e.version is None}
+        for name in sorted(names - found.keys()):
+            if any(part[0] == "." for part in name.split("/")) or not name.lower().endswith(
+                suffixes
+            ):
+                continue
+            path = root / name
+            try:
+                info = os.lstat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                gone.add(name)
+                continue
+            except OSError:
+                info = None
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                continue  # a folder named like a seed: its own events say what is in it
+            try:
+                st = os.stat(path)
+                version: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+            except OSError:
+                version = None
+            found[name] = SeedFile(str(path), name, version)
+        if not found and not (gone & entries.keys()):
+            return RefreshStats(seen=len(entries))
+        if not root.is_dir():
+            raise SeedsUnavailable(f"seeds folder {root} is missing")
+        self.cache_digest = None
+        todo = [found[name] for name in sorted(found)]
+        results = self._parse(todo, should_stop, None, jobs)
+        stats = RefreshStats()
+        delta = stats.delta
+        for seed, (item, problems) in zip(todo, results, strict=True):
+            racy = seed.version is not None and seed.version[0] >= racy_after
+            entry = Entry(None if racy else seed.version, item, tuple(problems))
+            delta[seed.name] = (entries.get(seed.name), entry)
+            entries[seed.name] = entry
+            stats.skipped += item is None
+            stats.problems.extend(problems)
+        for name in gone - found.keys():
+            old = entries.pop(name, None)
+            if old is not None:
+                delta[name] = (old, None)
+                stats.removed += 1
+        stats.changed = stats.parsed = len(todo)
+        stats.seen = len(entries)
         return stats
 
     def _parse(

@@ -39,6 +39,7 @@ from feeds.topics import topic_key
 
 if TYPE_CHECKING:  # imported where used: a run with nothing to render loads no renderer
     from feeds.render import Rendered
+    from feeds.watch import SeedWatcher
     from feeds.websub import Pinger
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "explain", "generate"]
@@ -301,10 +302,26 @@ def id_authority(config: Config) -> str:
     return urlsplit(config.site.url).hostname or "feeds.invalid"
 
 
+def watch_enabled(config: Config) -> bool:
+    """Change notification is on unless the config says ``watch: {notify: false}`` or the
+    environment ``FEEDS_WATCH=0`` (each tick then scans the whole seeds folder)."""
+    return config.watch and os.environ.get("FEEDS_WATCH", "1") != "0"
+
+
 def fast_yaml_enabled() -> bool:
     """The rapidyaml fast path is on unless ``FEEDS_FAST_YAML=0`` (a way out, should a
     rapidyaml release ever disagree with PyYAML)."""
     return os.environ.get("FEEDS_FAST_YAML", "1") != "0"
+
+
+def touched_by(delta: Mapping[str, tuple[Entry | None, Entry | None]]) -> set[str]:
+    """Topic keys of every item a refresh added, changed or removed (see RefreshStats.delta)."""
+    touched: set[str] = set()
+    for pair in delta.values():
+        for e in pair:
+            if e is not None and e.item is not None:
+                touched.update(e.item.topic_keys or ())
+    return touched
 
 
 def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> set[str]:
@@ -346,8 +363,14 @@ class Pipeline:
         background_pings: bool = False,
         store: Store | None = None,
         reuse_last_run: bool = True,
+        watch: bool = False,
     ) -> None:
         self.config = config
+        # Follow the seeds folder through change notification (the daemon, when config and
+        # FEEDS_WATCH allow it): see load().
+        self.watch = watch and watch_enabled(config)
+        self._watcher: SeedWatcher | None = None
+        self._rescan_at = -float("inf")
         # A one-off run may answer "nothing changed" from the last run's record; the daemon
         # builds at once, as it keeps the build to update it tick by tick.
         self.reuse_last_run = reuse_last_run
@@ -393,7 +416,6 @@ class Pipeline:
         files on disk then stay as they were, and the next run retries in full.
         """
         started = time.perf_counter()
-        before = self.index.entries
         stats = self.load()
         report = Report(stats, _index=self.index)
         now = now or dt.datetime.now(dt.UTC)
@@ -408,8 +430,7 @@ class Pipeline:
         elif not write or self._needs_build(stats.any_change, now):
             if not self.index.load_items():  # the cached items are gone: parse everything
                 report.stats = stats = self.load()
-                before = {}
-            self._build(report, now, write, touched_topics(before, self.index.entries))
+            self._build(report, now, write, touched_by(stats.delta))
         if write and self.pinger is not None:
             self._ping(report)
         if (
@@ -430,9 +451,34 @@ class Pipeline:
         config = self.config
         if not config.seeds.is_dir():
             raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        if self.watch:
+            now = time.monotonic()
+            due = now >= self._rescan_at
+            if self._watcher is not None and not due:
+                changes = self._watcher.poll()
+                if changes is not None:  # complete: read what it names, scan nothing
+                    stats = self.index.refresh_changed(
+                        config.seeds, changes, self.stop.is_set, self.jobs
+                    )
+                    self.cache_dirty |= stats.any_change
+                    return stats
+                due = True  # events lost (overflow, the folder moved): watch anew, scan all
+            if due:
+                self.close()
+                # Watch first, then scan: a change during the scan is seen by the next poll.
+                from feeds.watch import open_watcher
+
+                self._watcher = open_watcher(config.seeds)
+                self._rescan_at = now + config.rescan_seconds
         stats = self.index.refresh(config.seeds, self.stop.is_set, self.progress, self.jobs)
         self.cache_dirty |= stats.any_change
         return stats
+
+    def close(self) -> None:
+        """Stop watching the seeds folder (a pipeline replaced by a reloaded config)."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
     @property
     def store(self) -> Store:

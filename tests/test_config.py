@@ -351,3 +351,18 @@ def test_weekly_means_sunday_midnight() -> None:
 
 def test_max_age_is_capped_like_intervals() -> None:
     assert _parse({"max_age": "365d"}).max_age == 365 * 86400
+
+
+def test_watch_settings(tmp_path: Path) -> None:
+    from tests.helpers import Project
+
+    project = Project(tmp_path)
+    project.configure([], watch={"notify": False, "rescan": "1h"})
+    config = load_config(project.config_path)
+    assert (config.watch, config.rescan_seconds) == (False, 3600)
+    project.configure([])
+    config = load_config(project.config_path)
+    assert (config.watch, config.rescan_seconds) == (True, 300)
+    project.configure([], watch={"rescan": "never"})
+    with pytest.raises(ConfigError, match=r"watch\.rescan: expected a duration"):
+        load_config(project.config_path)
