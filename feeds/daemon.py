@@ -84,6 +84,7 @@ class Daemon:
             store=store,
             reuse_last_run=False,
             watch=True,
+            incremental=True,
         )
 
     @property

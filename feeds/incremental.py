@@ -131,6 +131,9 @@ class SeedIndex:
     # The checksum of the parse cache's version table while the entries are exactly what it
     # holds (loaded or just saved); None once a refresh changed anything.
     cache_digest: str | None = None
+    # Entries kept without a version (racily clean, or not stat'able): read again on every
+    # refresh until they have one. Kept as a set so a watched refresh need not look at all.
+    unversioned: set[str] = field(default_factory=set)
     _unloaded: dict[str, Entry] = field(default_factory=dict)
 
     def defer_items(self, entries: dict[str, Entry], loader: ItemLoader) -> None:
@@ -153,6 +156,7 @@ class SeedIndex:
         self._unloaded = {}
         if items is None:
             self.entries = {}
+            self.unversioned = set()
             self.cache_digest = None
             return False
         for name, item in items.items():
@@ -203,6 +207,7 @@ class SeedIndex:
         stats.delta = {name: (entries.get(name), entry) for name, entry in parsed.items()}
         stats.delta.update((name, (entries[name], None)) for name in gone)
         self.entries = fresh
+        self.unversioned = {name for name, e in fresh.items() if e.version is None}
         return stats
 
     def refresh_changed(
@@ -229,7 +234,7 @@ class SeedIndex:
                 for seed in discover(root / folder):
                     name = prefix + seed.name
                     found[name] = SeedFile(seed.path, name, seed.version)
-        names = changes.files | {n for n, e in entries.items() if e.version is None}
+        names = changes.files | self.unversioned
         for name in sorted(names - found.keys()):
             if any(part[0] == "." for part in name.split("/")) or not name.lower().endswith(
                 suffixes
@@ -265,10 +270,15 @@ class SeedIndex:
             entry = Entry(None if racy else seed.version, item, tuple(problems))
             delta[seed.name] = (entries.get(seed.name), entry)
             entries[seed.name] = entry
+            if entry.version is None:
+                self.unversioned.add(seed.name)
+            else:
+                self.unversioned.discard(seed.name)
             stats.skipped += item is None
             stats.problems.extend(problems)
         for name in gone - found.keys():
             old = entries.pop(name, None)
+            self.unversioned.discard(name)
             if old is not None:
                 delta[name] = (old, None)
                 stats.removed += 1

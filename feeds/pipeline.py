@@ -31,13 +31,15 @@ from feeds.items import Item
 from feeds.lock import WriterLock
 from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
+from feeds.ranking import Corpus
 from feeds.seeds import SEED_SUFFIXES
-from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
+from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, plan_feeds, select
 from feeds.site import RenderSettings, feed_updated
 from feeds.store import LocalStore, Store, write_if_changed
 from feeds.topics import topic_key
 
 if TYPE_CHECKING:  # imported where used: a run with nothing to render loads no renderer
+    from feeds.pages import FeedSummary
     from feeds.render import Rendered
     from feeds.watch import SeedWatcher
     from feeds.websub import Pinger
@@ -97,6 +99,8 @@ def build(
     last: Mapping[str, Built] | None = None,
     touched: Collection[str] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    corpus: Corpus | None = None,
+    site: SiteMemo | None = None,
 ) -> Build:
     """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
 
@@ -106,32 +110,42 @@ def build(
     long-lived pipeline, whose feeds are kept when their selection is unchanged; ``touched``
     names the topic keys of every item added, changed or removed since ``last`` (None:
     unknown), so a topic feed none of them belongs to is not even selected again.
+    ``corpus`` (a long-lived pipeline's :class:`~feeds.ranking.Corpus`, holding ``items``)
+    selects each feed from its maintained ranking instead of from every item, and ``site``
+    keeps the site's pages of the last build for as long as what they show is unchanged.
     """
-    from feeds.pages import FeedSummary, render_site
+    from feeds.pages import FeedSummary
     from feeds.render import render
 
     now = now or dt.datetime.now(dt.UTC)
     settings = settings or RenderSettings.of(config)
     on_disk = on_disk or {}
     last = last or {}
-    topics = index_topics(items)
+    if corpus is not None:
+        plan = plan_feeds(config, corpus.spellings)
+        corpus.forget_except(plan.feeds)
+    else:
+        topics = index_topics(items)
+        plan = feeds_for(config, items)
     feeds: list[Built] = []
     rerendered = 0
-    plan = feeds_for(config, items)
     for feed in plan.feeds:
         if should_stop():
             raise Cancelled
         old = last.get(feed.slug)
         same = old is not None and old.selection.feed == feed
-        if (
-            same
-            and touched is not None
-            and feed.topics is not None
-            and touched.isdisjoint(topic_key(t) for t in feed.topics)
-        ):
-            feeds.append(old)  # type: ignore[arg-type]
-            continue
-        selection = select(items, feed, now, topics)
+        if corpus is not None:
+            selection = corpus.select(feed, now)
+        else:
+            if (
+                same
+                and touched is not None
+                and feed.topics is not None
+                and touched.isdisjoint(topic_key(t) for t in feed.topics)
+            ):
+                feeds.append(old)  # type: ignore[arg-type]
+                continue
+            selection = select(items, feed, now, topics)
         if same and old.selection.items == selection.items:  # type: ignore[union-attr]
             feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
         else:
@@ -145,15 +159,42 @@ def build(
         for s in (b.selection for b in feeds)
         if not s.feed.private
     ]
-    horizon = now + FUTURE_GRACE
-    future = [i.published for i in items if i.published > horizon]
+    if corpus is not None:
+        release = corpus.next_release(now)
+    else:
+        horizon = now + FUTURE_GRACE
+        future = [i.published for i in items if i.published > horizon]
+        release = min(future) if future else None
     return Build(
         feeds,
-        render_site(settings, summaries),
-        min(future) - FUTURE_GRACE if future else None,
+        site_pages(settings, summaries, site),
+        release - FUTURE_GRACE if release else None,
         rerendered,
         plan.notices,
     )
+
+
+@dataclass(slots=True)
+class SiteMemo:
+    """The site's pages as last rendered, and what they were rendered from."""
+
+    settings: RenderSettings | None = None
+    summaries: list[FeedSummary] | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+
+def site_pages(
+    settings: RenderSettings, summaries: list[FeedSummary], memo: SiteMemo | None
+) -> Mapping[str, bytes]:
+    """The index, OPML list and 404 page; the memo's when they would show the same."""
+    from feeds.pages import render_site
+
+    if memo is not None and memo.settings is settings and memo.summaries == summaries:
+        return memo.files
+    files = render_site(settings, summaries)
+    if memo is not None:
+        memo.settings, memo.summaries, memo.files = settings, summaries, files
+    return files
 
 
 @dataclass(slots=True)
@@ -364,8 +405,14 @@ class Pipeline:
         store: Store | None = None,
         reuse_last_run: bool = True,
         watch: bool = False,
+        incremental: bool = False,
     ) -> None:
         self.config = config
+        # Keep the items indexed for incremental builds (feeds.ranking), as the daemon does:
+        # a tick then costs what changed, not what the corpus holds.
+        self.incremental = incremental
+        self.corpus: Corpus | None = None
+        self.site_memo = SiteMemo()
         # Follow the seeds folder through change notification (the daemon, when config and
         # FEEDS_WATCH allow it): see load().
         self.watch = watch and watch_enabled(config)
@@ -429,7 +476,13 @@ class Pipeline:
             pass  # nothing changed, nothing done: the summary is the last run's
         elif not write or self._needs_build(stats.any_change, now):
             if not self.index.load_items():  # the cached items are gone: parse everything
+                self.corpus = None
                 report.stats = stats = self.load()
+            if self.corpus is not None and stats.delta:
+                self.corpus.update(
+                    (old.item if old else None, new.item if new else None)
+                    for old, new in stats.delta.values()
+                )
             self._build(report, now, write, touched_by(stats.delta))
         if write and self.pinger is not None:
             self._ping(report)
@@ -600,15 +653,19 @@ class Pipeline:
             if self.use_cache and not trusted
             else {}
         )
+        if self.incremental and self.corpus is None:
+            self.corpus = Corpus(self.index.items())  # sorted once; kept up to date after
         result = build(
             config,
-            self.index.items(),
+            () if self.corpus is not None else self.index.items(),
             now,
             settings=self.settings,
             on_disk=on_disk,
             last={s: b for s, b in self.last.items() if s not in broken},
             touched=touched if trusted and not released else None,
             should_stop=self.stop.is_set,
+            corpus=self.corpus,
+            site=self.site_memo if self.incremental else None,
         )
         if not self.index.entries:  # not even a skipped one: a wrong or empty folder
             result.notices.insert(0, no_seeds(config.seeds))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
@@ -168,7 +168,7 @@ class FeedPlan:
     notices: list[str] = field(default_factory=list)
 
 
-def _spelling(counts: Counter[str]) -> str:
+def _spelling(counts: Mapping[str, int]) -> str:
     """A topic's name: its most common spelling (ties: the first in code-point order)."""
     return min(counts, key=lambda s: (-counts[s], s))
 
@@ -186,10 +186,26 @@ def feeds_for(config: Config, items: Sequence[Item]) -> FeedPlan:
     """
     if not config.auto_topics:
         return FeedPlan(config.feeds)
+    return plan_feeds(config, spellings_of(items))
+
+
+Spellings = Mapping[str, Mapping[str, int]]
+
+
+def spellings_of(items: Iterable[Item]) -> dict[str, Counter[str]]:
+    """How often each spelling of each topic (by key) occurs in ``items``."""
     spellings: dict[str, Counter[str]] = {}
     for item in items:
         for name, key in zip(item.topics, item.topic_keys, strict=True):
             spellings.setdefault(key, Counter())[name] += 1
+    return spellings
+
+
+def plan_feeds(config: Config, spellings: Spellings) -> FeedPlan:
+    """:func:`feeds_for` from the topics' spelling counts (which a long-lived pipeline keeps
+    up to date item by item, instead of counting the corpus on every build)."""
+    if not config.auto_topics:
+        return FeedPlan(config.feeds)
     configured = {f.slug.lower(): f for f in config.feeds}
     names = {
         key: _spelling(counts)
