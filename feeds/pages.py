@@ -38,7 +38,15 @@ def safe_url(value: object) -> str:
     Items' URLs are already clean (feeds.urls.clean_url); this is the templates' own last
     line of defence, so no template mistake can put ``javascript:`` into an attribute.
     """
-    if not isinstance(value, str) or not value or _UNSAFE_URL_CHARS.intersection(value):
+    if not isinstance(value, str):
+        return ""
+    return _safe_url(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _safe_url(value: str) -> str:
+    """:func:`safe_url` for text, memoised: a page checks every link of every entry."""
+    if not value or _UNSAFE_URL_CHARS.intersection(value):
         return ""
     if _FILE_NAME.fullmatch(value):
         return value
