@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.cache import ParseCache
@@ -101,6 +101,7 @@ def build(
     should_stop: Callable[[], bool] = lambda: False,
     corpus: Corpus | None = None,
     site: SiteMemo | None = None,
+    materialize: Callable[[Any], Item] | None = None,
 ) -> Build:
     """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
 
@@ -113,6 +114,8 @@ def build(
     ``corpus`` (a long-lived pipeline's :class:`~feeds.ranking.Corpus`, holding ``items``)
     selects each feed from its maintained ranking instead of from every item, and ``site``
     keeps the site's pages of the last build for as long as what they show is unchanged.
+    ``items`` may be records (:class:`~feeds.items.Record`): ``materialize`` then makes the
+    whole item of each one a feed renders.
     """
     from feeds.pages import FeedSummary
     from feeds.render import render
@@ -149,7 +152,10 @@ def build(
         if same and old.selection.items == selection.items:  # type: ignore[union-attr]
             feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
         else:
-            rendered = render(settings, feed, selection.items, on_disk.get(feed.slug))
+            whole = selection.items
+            if materialize is not None:
+                whole = tuple(map(materialize, whole))
+            rendered = render(settings, feed, whole, on_disk.get(feed.slug))
             feeds.append(Built(selection, rendered))
             rerendered += not rendered.reused
     summaries = [  # the index and the OPML list are public: private feeds stay out
@@ -220,14 +226,21 @@ class Report:
                 for slug, count, dropped in self.kept.feeds
             ]
         written = set(self.written.written) if self.written else set()
+        selections = self.build.selections if self.build else []
         return [
             FeedRow(s.feed.slug, len(s.items), s.dropped, bool(written & set(r.files)), r.reused)
-            for s, r in zip(self.selections, self.rendered, strict=True)
+            for s, r in zip(selections, self.rendered, strict=True)
         ]
 
     @property
     def selections(self) -> list[Selection]:
-        return self.build.selections if self.build else []
+        """Each feed's selection, with whole items (what the entries show)."""
+        if not self.build:
+            return []
+        item = self._index.item if self._index is not None else (lambda r: r)
+        return [
+            Selection(s.feed, tuple(map(item, s.items)), s.dropped) for s in self.build.selections
+        ]
 
     @property
     def rendered(self) -> list[Rendered]:
@@ -666,6 +679,7 @@ class Pipeline:
             should_stop=self.stop.is_set,
             corpus=self.corpus,
             site=self.site_memo if self.incremental else None,
+            materialize=self.index.item,
         )
         if not self.index.entries:  # not even a skipped one: a wrong or empty folder
             result.notices.insert(0, no_seeds(config.seeds))

@@ -222,3 +222,48 @@ def test_a_damaged_items_file_is_parsed_again_with_one_warning(
                  quality=0, publishedDateTime="2024-01-01T00:00:00Z")  # fmt: skip
     generate(config)
     assert project.feed_files() == expected
+
+
+def test_a_run_on_the_cache_and_its_own_parses_writes_what_a_fresh_run_writes(
+    tmp_path: Path,
+) -> None:
+    """Records from the cache and records parsed in the run keep their extras apart and
+    together (chunk numbers are renumbered when the cached ones are loaded)."""
+    outputs = []
+    for mode in ("cached", "fresh"):
+        (tmp_path / mode).mkdir()
+        project = Project(tmp_path / mode)
+        _setup(project, 150)
+        config = load_config(project.config_path)
+        if mode == "cached":
+            generate(config)
+        for i in (3, 77, 149):
+            project.seed(
+                f"s{i:03d}.md",
+                title=f"Story {i}, edited",
+                webUrl=f"https://x.example/{i}",
+                topics=["AI"],
+                quality=90,
+                publishedDateTime="2024-02-01T00:00:00Z",
+            )
+        (project.seeds / "s010.md").unlink()
+        generate(config, use_cache=mode == "cached")
+        outputs.append(project.feed_files())
+    assert outputs[0] == outputs[1]
+
+
+def test_extras_are_freed_with_their_last_record() -> None:
+    from feeds.extras import CHUNK, Extras, split_all
+    from tests.helpers import make_item
+
+    items = [make_item(f"https://news.example/{n}", title=f"T{n}") for n in range(CHUNK + 3)]
+    records, chunks = split_all([*items[:2], None, *items[2:]])
+    extras = Extras()
+    extras.add(records, chunks)
+    assert len(extras.chunks) == 2 and extras.live == [CHUNK, 3]
+    placed = [r for r in records if r is not None]
+    assert [extras.item(r).title for r in placed] == [i.title for i in items]
+    for r in placed[CHUNK:]:
+        extras.forget(r)
+    assert extras.chunks[1] == b"" and extras.chunks[0]
+    assert extras.item(placed[5]).title == "T5"

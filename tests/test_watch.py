@@ -59,6 +59,14 @@ def test_filesystem_type_is_read_from_mountinfo(tmp_path: Path) -> None:
     assert filesystem_type(tmp_path) not in (None, "")
 
 
+def _view(index: SeedIndex) -> dict:
+    """An index's entries as whole items (records differ in where their extras are kept)."""
+    return {
+        name: (e.version, index.item(e.item) if e.item else None, e.problems)
+        for name, e in sorted(index.entries.items())
+    }
+
+
 OPS = ("add", "edit", "touch", "delete", "rename", "mkdir", "rmtree", "movedir", "hidden")
 
 
@@ -117,7 +125,7 @@ def test_an_index_kept_by_events_is_the_index_a_scan_gives(tmp_path: Path, seed_
             watched.refresh_changed(root, changes)
             scanned = SeedIndex("example.org")
             scanned.refresh(root)
-            assert dict(sorted(watched.entries.items())) == scanned.entries, f"step {step}"
+            assert _view(watched) == _view(scanned), f"step {step}"
     finally:
         watcher.close()
 
@@ -138,7 +146,7 @@ def test_an_event_always_reads_the_file_again(tmp_path: Path) -> None:
         assert changes is not None
         stats = index.refresh_changed(root, changes)
         assert stats.parsed == 1
-        assert index.entries["a.md"].item.title == "Afters 1"  # type: ignore[union-attr]
+        assert index.item(index.entries["a.md"].item).title == "Afters 1"  # type: ignore[arg-type]
     finally:
         watcher.close()
 
