@@ -26,7 +26,7 @@ from feeds.items import Record, TextLimits
 from feeds.problems import Problem
 from feeds.store import clean_temporaries, write_atomic
 
-FORMAT = 4  # 4: records and compressed extras (3: version table and items apart)
+FORMAT = 5  # 5: records carry a digest of their extras; 4: compressed extras
 MAGIC = b"feeds-parse-cache\n"
 ITEMS_MAGIC = b"feeds-parse-items\n"
 log = logging.getLogger("feeds")

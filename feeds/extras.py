@@ -107,7 +107,7 @@ class Extras:
             data = self.chunks[c]
             got = _decode(zlib.decompress(data))  # type: ignore[arg-type]
             self._unpacked[c] = got
-            if len(self._unpacked) > 64:
+            if len(self._unpacked) > 256:
                 self._unpacked.popitem(last=False)
         else:
             self._unpacked.move_to_end(c)

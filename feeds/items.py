@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import math
 import re
 import sys
@@ -69,11 +70,6 @@ class Provider(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
 
     name: str
     domain: str | None = None
-
-    def __post_init__(self) -> None:  # a few hundred outlets across 100k items: share them
-        force_setattr(self, "name", sys.intern(self.name))
-        if self.domain is not None:
-            force_setattr(self, "domain", sys.intern(self.domain))
 
 
 class Image(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
@@ -148,6 +144,8 @@ class Record(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     source: str
     sort_ts: float | None = None  # None: the publication's (a duplicate group's is its newest)
     at: int = -1
+    # A digest of the extra part, so a feed's inputs can be compared without unpacking it.
+    extra_digest: bytes = b""
 
     def __post_init__(self) -> None:
         # Equal values share one object: a link that is the id, an update that is the
@@ -207,7 +205,12 @@ def split(item: Item) -> tuple[Record, Extra]:
         sort_ts,
     )
     extra = Extra(item.title, item.summary, item.type, item.provider, item.images, item.related)
+    digest = hashlib.blake2b(_encode_extra(extra), digest_size=16).digest()
+    force_setattr(record, "extra_digest", digest)
     return record, extra
+
+
+_encode_extra = msgspec.msgpack.Encoder().encode
 
 
 def join(record: Record, extra: Extra) -> Item:

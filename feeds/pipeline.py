@@ -152,10 +152,7 @@ def build(
         if same and old.selection.items == selection.items:  # type: ignore[union-attr]
             feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
         else:
-            whole = selection.items
-            if materialize is not None:
-                whole = tuple(map(materialize, whole))
-            rendered = render(settings, feed, whole, on_disk.get(feed.slug))
+            rendered = render(settings, feed, selection.items, on_disk.get(feed.slug), materialize)
             feeds.append(Built(selection, rendered))
             rerendered += not rendered.reused
     summaries = [  # the index and the OPML list are public: private feeds stay out
