@@ -8,7 +8,6 @@ as changed when its (mtime_ns, ctime_ns, size) differs from the indexed version.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import stat
 import threading
@@ -342,6 +341,7 @@ class SeedIndex:
                 if progress:
                     progress(len(out), len(todo))
             return out
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor  # only big batches need it
 
         # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).

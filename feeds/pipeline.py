@@ -24,14 +24,12 @@ from urllib.parse import urlsplit
 from feeds.cache import ParseCache
 from feeds.config import Config
 from feeds.errors import NoSeedMatches, SeedsUnavailable, writing
-from feeds.explain import Explained, matches_url, skipped, verdict
 from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
 from feeds.lock import WriterLock
 from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
-from feeds.ranking import Corpus
 from feeds.seeds import SEED_SUFFIXES
 from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, plan_feeds, select
 from feeds.site import RenderSettings, feed_updated
@@ -39,7 +37,9 @@ from feeds.store import LocalStore, Store, write_if_changed
 from feeds.topics import topic_key
 
 if TYPE_CHECKING:  # imported where used: a run with nothing to render loads no renderer
+    from feeds.explain import Explained
     from feeds.pages import FeedSummary
+    from feeds.ranking import Corpus
     from feeds.render import Rendered
     from feeds.watch import SeedWatcher
     from feeds.websub import Pinger
@@ -664,6 +664,8 @@ class Pipeline:
             else {}
         )
         if self.incremental and self.corpus is None:
+            from feeds.ranking import Corpus
+
             self.corpus = Corpus(self.index.items())  # sorted once; kept up to date after
         result = build(
             config,
@@ -793,6 +795,8 @@ def seed_names(config: Config, entries: Mapping[str, Entry], target: str) -> lis
     relative to the seeds folder, a path to the file as given (absolute or relative to the
     current folder), or a URL of its item (see :func:`~feeds.explain.matches_url`). Several
     seeds can share one URL."""
+    from feeds.explain import matches_url
+
     found: set[str] = set()
     inside = PurePosixPath(target).as_posix()  # "./a.md" and "a//b.md" name "a.md", "a/b.md"
     if inside in entries:
@@ -828,6 +832,8 @@ def explain(
     output, no cache save, no lock (a running daemon is not disturbed). Raises NoSeedMatches
     when nothing matches, and SeedsUnavailable.
     """
+    from feeds.explain import Explained, skipped, verdict
+
     pipeline = Pipeline(config, use_cache=use_cache, progress=progress)
     pipeline.load()
     if not pipeline.index.load_items():

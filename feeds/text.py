@@ -185,12 +185,19 @@ def _alternation(words: frozenset[str]) -> str:
 # A "<" and, when it could open markup, what follows: a known or custom element's start or
 # end tag (the name, then ">", whitespace or "/"), a comment, doctype, CDATA section or
 # processing instruction. It opens markup only if a ">" comes later ("unclosed <b" is text).
-_LT = re.compile(
-    rf"<(?=(/?(?:{_alternation(HTML_ELEMENTS)}|[a-z][a-z0-9._]*-[a-z0-9._-]*)[\s/>]"
-    r"|!--|!doctype|!\[CDATA\[|\?[a-z])|)",
-    re.IGNORECASE,
-)
-_BLOCK_TAG = re.compile(rf"<(?=/?(?:{_alternation(BLOCK_ELEMENTS)})[\s/>])", re.IGNORECASE)
+@functools.cache
+def _markup_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The "<" that opens markup, and the "<" of a block element: large tries over every
+    element name, compiled on first need (most text has no "<")."""
+    lt = re.compile(
+        rf"<(?=(/?(?:{_alternation(HTML_ELEMENTS)}|[a-z][a-z0-9._]*-[a-z0-9._-]*)[\s/>]"
+        r"|!--|!doctype|!\[CDATA\[|\?[a-z])|)",
+        re.IGNORECASE,
+    )
+    block = re.compile(rf"<(?=/?(?:{_alternation(BLOCK_ELEMENTS)})[\s/>])", re.IGNORECASE)
+    return lt, block
+
+
 # A "<" an HTML tokenizer would read as the start of a tag, end tag, comment or declaration.
 _OPENS_MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
 # U+2060 WORD JOINER: invisible, adds no line break, and stops a tokenizer opening a tag.
@@ -215,7 +222,7 @@ def _mark_text(value: str) -> str:
     def mark(m: re.Match[str]) -> str:
         return "<" if m.group(1) is not None and m.start() < last_gt else "&lt;"
 
-    return _LT.sub(mark, value)
+    return _markup_patterns()[0].sub(mark, value)
 
 
 def _strip_round(value: str) -> str:
@@ -226,7 +233,7 @@ def _strip_round(value: str) -> str:
     marked = _mark_text(value) if "<" in value else value
     if "<" not in marked:  # no markup, only entities to decode
         return html.unescape(value)
-    return html.unescape(_cleaner().clean(_BLOCK_TAG.sub(" <", marked)))
+    return html.unescape(_cleaner().clean(_markup_patterns()[1].sub(" <", marked)))
 
 
 def strip_markup(value: str) -> str:
