@@ -26,12 +26,12 @@ from feeds.items import Record, TextLimits
 from feeds.problems import Problem
 from feeds.store import clean_temporaries, write_atomic
 
-FORMAT = 5  # 5: records carry a digest of their extras; 4: compressed extras
+FORMAT = 6  # 6: file versions as one int; 5: records carry a digest of their extras
 MAGIC = b"feeds-parse-cache\n"
 ITEMS_MAGIC = b"feeds-parse-items\n"
 log = logging.getLogger("feeds")
 
-_Row = tuple[str, tuple[int, int, int] | None, list[Problem]]
+_Row = tuple[str, bytes | None, list[Problem]]  # a version as 24 little-endian bytes
 _ItemRow = tuple[str, Record]
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(list[_Row])
@@ -157,7 +157,14 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
         log.warning("parse cache %s is unreadable (%s); discarded", path, exc)
         return False
-    entries = {name: Entry(version, None, tuple(problems)) for name, version, problems in rows}
+    entries = {
+        name: Entry(
+            int.from_bytes(version, "little", signed=True) if version else None,
+            None,
+            tuple(problems),
+        )
+        for name, version, problems in rows
+    }
 
     def items() -> tuple[dict[str, Record], Extras] | None:
         got = _read(items_path, ITEMS_MAGIC, checksum, "parsing every seed")
@@ -181,7 +188,12 @@ def save(path: Path, index: SeedIndex, key: str) -> None:
     items first, then the version table that vouches for them."""
     index.load_items()
     kept = [(name, e) for name, e in index.entries.items() if e.version is not None]
-    body = _encoder.encode([(name, e.version, list(e.problems)) for name, e in kept])
+    body = _encoder.encode(
+        [
+            (name, e.version.to_bytes(24, "little", signed=True), list(e.problems))
+            for name, e in kept
+        ]  # type: ignore[union-attr]
+    )
     checksum = hashlib.sha256(body).hexdigest()
     parts = _pack_items([(name, e.item) for name, e in kept if e.item is not None], index.extras)
     del kept

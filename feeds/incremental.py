@@ -22,7 +22,14 @@ from feeds.errors import SeedsUnavailable
 from feeds.extras import Extras, split_all
 from feeds.items import DEFAULT_LIMITS, Item, Record, TextLimits, normalize
 from feeds.problems import Problem, SeedError, Severity
-from feeds.seeds import SEED_SUFFIXES, SeedFile, discover, read_seed
+from feeds.seeds import (
+    SEED_SUFFIXES,
+    SeedFile,
+    discover,
+    file_version,
+    read_seed,
+    version_mtime,
+)
 from feeds.watch import Changes, is_real_dir
 
 
@@ -34,7 +41,7 @@ class Cancelled(Exception):
 class Entry:
     """What one version of one seed file produced."""
 
-    version: tuple[int, int, int] | None
+    version: int | None  # feeds.seeds.file_version
     item: Record | None  # what selection reads; the whole item is SeedIndex.item(record)
     problems: tuple[Problem, ...]
 
@@ -219,7 +226,9 @@ class SeedIndex:
         results = self._parse(todo, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
-            racy = seed.version is not None and seed.version[0] >= racy_after
+            racy = seed.version is not None and version_mtime(seed.version) >= racy_after
+            if item is not None:
+                force_setattr(item, "source", seed.name)  # one string for key and record
             parsed[seed.name] = Entry(None if racy else seed.version, item, tuple(problems))
             stats.skipped += item is None
             stats.problems.extend(problems)
@@ -277,8 +286,7 @@ class SeedIndex:
             if info is not None and stat.S_ISDIR(info.st_mode):
                 continue  # a folder named like a seed: its own events say what is in it
             try:
-                st = os.stat(path)
-                version: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+                version: int | None = file_version(os.stat(path))
             except OSError:
                 version = None
             found[name] = SeedFile(str(path), name, version)
@@ -292,7 +300,9 @@ class SeedIndex:
         stats = RefreshStats()
         delta = stats.delta
         for seed, (item, problems) in zip(todo, results, strict=True):
-            racy = seed.version is not None and seed.version[0] >= racy_after
+            racy = seed.version is not None and version_mtime(seed.version) >= racy_after
+            if item is not None:
+                force_setattr(item, "source", seed.name)
             entry = Entry(None if racy else seed.version, item, tuple(problems))
             before = entries.get(seed.name)
             if before is not None and before.item is not None:
@@ -357,15 +367,17 @@ class SeedIndex:
                 for chunk in chunks
             ]
             try:
-                for future in futures:
+                for i, future in enumerate(futures):
                     if should_stop():
                         raise Cancelled
                     self._take(decoder.decode(future.result()), out)
+                    futures[i] = None  # type: ignore[call-overload]  # its bytes can go now
                     if progress:
                         progress(len(out), len(todo))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+            del futures
         return out
 
     def items(self) -> list[Record]:
