@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from msgspec.structs import force_setattr
+from msgspec.structs import astuple, force_setattr
 
 from feeds.errors import SeedsUnavailable
 from feeds.extras import Extras, split_all
@@ -227,8 +227,7 @@ class SeedIndex:
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
             racy = seed.version is not None and version_mtime(seed.version) >= racy_after
-            if item is not None:
-                force_setattr(item, "source", seed.name)  # one string for key and record
+            item = self._settle(entries.get(seed.name), item, seed.name)
             parsed[seed.name] = Entry(None if racy else seed.version, item, tuple(problems))
             stats.skipped += item is None
             stats.problems.extend(problems)
@@ -236,7 +235,11 @@ class SeedIndex:
         fresh = {seed.name: parsed.get(seed.name) or entries[seed.name] for seed in files}
         gone = entries.keys() - fresh.keys()
         stats.removed = len(gone)
-        stats.delta = {name: (entries.get(name), entry) for name, entry in parsed.items()}
+        stats.delta = {
+            name: (old, entry)
+            for name, entry in parsed.items()
+            if (old := entries.get(name)) is None or old.item is not entry.item
+        }
         stats.delta.update((name, (entries[name], None)) for name in gone)
         for old, _ in stats.delta.values():
             if old is not None and old.item is not None:
@@ -301,13 +304,13 @@ class SeedIndex:
         delta = stats.delta
         for seed, (item, problems) in zip(todo, results, strict=True):
             racy = seed.version is not None and version_mtime(seed.version) >= racy_after
-            if item is not None:
-                force_setattr(item, "source", seed.name)
-            entry = Entry(None if racy else seed.version, item, tuple(problems))
             before = entries.get(seed.name)
-            if before is not None and before.item is not None:
-                self.extras.forget(before.item)
-            delta[seed.name] = (before, entry)
+            item = self._settle(before, item, seed.name)
+            entry = Entry(None if racy else seed.version, item, tuple(problems))
+            if before is None or before.item is not item:
+                if before is not None and before.item is not None:
+                    self.extras.forget(before.item)
+                delta[seed.name] = (before, entry)
             entries[seed.name] = entry
             if entry.version is None:
                 self.unversioned.add(seed.name)
@@ -326,6 +329,23 @@ class SeedIndex:
         stats.changed = stats.parsed = len(todo)
         stats.seen = len(entries)
         return stats
+
+    def _settle(self, old: Entry | None, record: Record | None, name: str) -> Record | None:
+        """The record to keep for a seed just parsed: the one held already when the file
+        was read again but says the same (a touch, a racily clean re-read), so nothing is
+        rebuilt for it; else the new one, named by the seed's key."""
+        if record is None:
+            return None
+        held = old.item if old is not None else None
+        if (
+            held is not None
+            and held.extra_digest == record.extra_digest
+            and astuple(held)[:-2] == astuple(record)[:-2]
+        ):
+            self.extras.forget(record)
+            return held
+        force_setattr(record, "source", name)  # one string for the key and the record
+        return record
 
     def _take(self, split: Split, out: list[Row]) -> None:
         rows, chunks = split

@@ -484,7 +484,7 @@ class Pipeline:
             self.store.refresh()  # type: ignore[attr-defined]
         if write and not stats.any_change and self._unchanged_since_last_run(now, report):
             pass  # nothing changed, nothing done: the summary is the last run's
-        elif not write or self._needs_build(stats.any_change, now):
+        elif not write or self._needs_build(bool(stats.delta), now):
             if not self.index.load_items():  # the cached items are gone: parse everything
                 self.corpus = None
                 report.stats = stats = self.load()

@@ -43,19 +43,16 @@ MUTATIONS: list[tuple[str, str, str]] = [
         "        if any(seq in rest for seq in _BAD_SEQUENCES):\n            return True\n",
         "",
     ),
-    ("line separator U+2028", '_BAD_SEQUENCES = (b"\\xe2\\x80\\xa8", ', "_BAD_SEQUENCES = ("),
-    ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf"', 'b"\\xef\\xbb\\xbf"'),
-    (
-        "BOM U+FEFF",
-        'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe"',
-        'b"\\xe2\\x80\\xa9", b"\\xef\\xbf\\xbe"',
-    ),
-    ("U+FFFE", 'b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe",', 'b"\\xef\\xbb\\xbf",'),
-    (
-        "U+FFFF",
-        'b"\\xef\\xbf\\xbe",\n                  b"\\xef\\xbf\\xbf")',
-        'b"\\xef\\xbf\\xbe",)',
-    ),
+    *[
+        (name, f"    {seq},\n", "")
+        for name, seq in (
+            ("line separator U+2028", 'b"\\xe2\\x80\\xa8"'),
+            ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9"'),
+            ("BOM U+FEFF", 'b"\\xef\\xbb\\xbf"'),
+            ("U+FFFE", 'b"\\xef\\xbf\\xbe"'),
+            ("U+FFFF", 'b"\\xef\\xbf\\xbf"'),
+        )
+    ],
     (
         "C1 controls (NEL)",
         '        if b"\\xc2" in rest and _C1.search(rest) is not None:\n            return True\n',

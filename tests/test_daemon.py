@@ -389,3 +389,19 @@ def test_an_empty_seeds_folder_is_logged_once_while_it_holds(
         ]
         * 2
     )
+
+
+def test_a_file_read_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None:
+    """A touch, or a racily clean seed read again, says what it said: the tick reads it and
+    renders nothing (the record held is kept)."""
+    project = Project(tmp_path)
+    project.configure(FEEDS)
+    path = project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    daemon.tick(NOW)
+    before = snapshot(project.output)
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    report = daemon.tick(NOW)
+    assert (report.parsed, report.rerendered, report.files_written) == (1, 0, 0)
+    assert snapshot(project.output) == before
