@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import (
+    DictLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from feeds.config import FeedConfig
 from feeds.content import ranked_related
@@ -66,8 +72,16 @@ def environment(settings: RenderSettings) -> Environment:
     with _lock:
         env = _environments.get(settings.fingerprint)
         if env is None:
+            cache = None
+            if settings.compiled is not None:
+                try:
+                    settings.compiled.mkdir(parents=True, exist_ok=True)
+                    cache = FileSystemBytecodeCache(str(settings.compiled))
+                except OSError:
+                    cache = None  # an unwritable state folder costs a compile, nothing else
             env = Environment(
                 loader=DictLoader(dict(settings.templates)),
+                bytecode_cache=cache,
                 # .opml is XML and must be escaped too; Jinja's defaults cover html and xml.
                 autoescape=select_autoescape(("html", "htm", "xml", "opml"), default=True),
                 undefined=StrictUndefined,  # a missing key is an error, not an empty string

@@ -441,6 +441,9 @@ class Pipeline:
             fast_yaml_enabled() if fast_yaml is None else fast_yaml,
         )
         self.settings = RenderSettings.of(config)
+        # A writing run may keep compiled templates in the state folder (check and explain
+        # write nothing).
+        self._writing_settings = RenderSettings.of(config, config.state / "compiled")
         self.parse_cache: ParseCache | None = None
         self.cache_dirty = False
         self.save_cache_every = save_cache_every
@@ -671,7 +674,7 @@ class Pipeline:
             config,
             () if self.corpus is not None else self.index.items(),
             now,
-            settings=self.settings,
+            settings=self._writing_settings if write else self.settings,
             on_disk=on_disk,
             last={s: b for s, b in self.last.items() if s not in broken},
             touched=touched if trusted and not released else None,
