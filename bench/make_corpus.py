@@ -48,7 +48,7 @@ scalars, exactly as in the real files::
         height: 675
         isCached: true
 
-    related:                        # 0-5 entries; the key is left out when there are none
+    related:                        # 0-5 entries; "related: []" when there are none
       - title: "..."
         excerpt: "..."
         publishedDateTime: 2022-05-05T17:30:00Z
@@ -1077,6 +1077,8 @@ class Generator:
             out += ["", "related:"]
             for _ in range(n_related):
                 out += self.related(story.words, ts)
+        else:
+            out += ["", "related: []"]  # as the real records say "none" (a flow empty)
         cipher = base64.b64encode(r.randbytes(16 * self.randint(12, 30))).decode()
         iv = base64.b64encode(r.randbytes(16)).decode()
         out += ["", f'secured: "{cipher};{iv}"', "---", ""]

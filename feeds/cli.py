@@ -96,18 +96,16 @@ def _say(line: str) -> None:
 
 
 def _summary(report: Report) -> None:
-    width = max((len(s.feed.slug) for s in report.selections), default=0)
-    written = set(report.written.written) if report.written else set()
-    for sel, rendered in zip(report.selections, report.rendered, strict=True):
-        drops = ", ".join(f"{sel.dropped[r]} {r}" for r in REASONS)
+    rows = report.rows()
+    width = max((len(row.slug) for row in rows), default=0)
+    for row in rows:
+        drops = ", ".join(f"{row.dropped[r]} {r}" for r in REASONS)
         state = ""
-        if report.written is not None:
-            state = "  written" if written & set(rendered.files) else "  unchanged"
-            if rendered.reused:
+        if report.written is not None or report.kept is not None:
+            state = "  written" if row.written else "  unchanged"
+            if row.reused:
                 state += " (not re-rendered)"
-        click.echo(
-            f"{sel.feed.slug:<{width}}  {len(sel.items):>5} items  (dropped: {drops}){state}"
-        )
+        click.echo(f"{row.slug:<{width}}  {row.count:>5} items  (dropped: {drops}){state}")
     if report.written and report.written.removed:
         click.echo(f"removed: {' '.join(report.written.removed)}")
     for note in report.notes:

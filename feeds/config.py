@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote, urlsplit
 
 import msgspec
 import yaml
@@ -115,7 +114,7 @@ def _secret_key(options: Mapping[str, Any], depth: int = 0) -> str | None:
 def _local_output(base: Path, output: str) -> Path:
     """A local output folder; ``file://`` URLs name one too (written with atomic renames)."""
     if output.lower().startswith("file://"):
-        return Path(url2pathname(urlsplit(output).path))
+        return Path(unquote(urlsplit(output).path))  # url2pathname on POSIX
     return base / output
 
 
@@ -177,6 +176,14 @@ class ScheduleModel(_Model):
             _check_cron(self.cron)
         if self.interval and self.cron:
             raise _Invalid("cron", "give either interval or cron, not both")
+
+
+class WatchModel(_Model):
+    notify: bool = True  # the daemon learns of seed changes from inotify (Linux)
+    rescan: str = "5m"  # and scans the whole seeds folder this often anyway
+
+    def __post_init__(self) -> None:
+        _check_duration("rescan", self.rescan)
 
 
 class WebSubModel(_Model):
@@ -264,6 +271,7 @@ class ConfigModel(_Model):
     feeds: list[FeedModel] = []
     auto_topics: bool = False
     websub: WebSubModel = WebSubModel()
+    watch: WatchModel = WatchModel()
 
     def __post_init__(self) -> None:
         if self.output_options and not is_remote(self.output):
@@ -334,6 +342,8 @@ class Config:
     hubs: tuple[str, ...] = ()  # WebSub hubs to announce and ping
     output_url: str | None = None  # an object-store prefix (s3://bucket/prefix/)
     output_options: Mapping[str, Any] = field(default_factory=dict)
+    watch: bool = True  # the daemon follows the seeds folder through inotify where it can
+    rescan_seconds: int = 300  # and scans all of it this often anyway
 
     @property
     def destination(self) -> str:
@@ -571,6 +581,8 @@ def parse_config(data: Any, path: Path) -> Config:
         auto_topics=model.auto_topics,
         interval_seconds=interval,
         cron=model.schedule.cron,
+        watch=model.watch.notify,
+        rescan_seconds=duration_seconds(model.watch.rescan),
     )
 
 

@@ -7,6 +7,8 @@ scripts, iframes, event handlers or styles can reach a reader, whatever a seed c
 
 from __future__ import annotations
 
+import functools
+
 import nh3
 from lxml import html as lxml_html
 from lxml.html import builder as E
@@ -77,8 +79,14 @@ def _related_list(related: list[Related]) -> list[lxml_html.HtmlElement]:
     return [E.P(E.STRONG("Related coverage")), E.UL(*rows)]
 
 
+@functools.lru_cache(maxsize=8192)
 def entry_html(item: Item, mode: str = "full", max_related: int = 5) -> str:
-    """The sanitised HTML content of an entry; ``summary`` mode gives the excerpt only."""
+    """The sanitised HTML content of an entry; ``summary`` mode gives the excerpt only.
+
+    Memoised (items are immutable values): the Atom, RSS and JSON files of a feed carry the
+    same body, and an item sits in several feeds, so building and sanitising it once per
+    item rather than once per file saves most of the rendering.
+    """
     parts: list[lxml_html.HtmlElement] = []
     if mode == "full":
         image = _image(item)

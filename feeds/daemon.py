@@ -90,6 +90,9 @@ class Daemon:
             store=old.store if same_place and old is not None else None,
             # Pings still owed to the same hubs carry over, with their background sender.
             pinger=old.pinger if old is not None and old.config.hubs == config.hubs else None,
+            reuse_last_run=False,
+            watch=True,
+            incremental=True,
         )
 
     @property
@@ -108,9 +111,11 @@ class Daemon:
             except FeedsError as exc:
                 log.error("config reload refused, keeping the running config: %s", exc)
                 self.lock.acquire()
+                pipeline.close()
                 return
             self.lock = lock
         old.save_cache()
+        old.close()
         self.pipeline = pipeline
         self._notices = set()  # a new config: its notices are news
 
@@ -233,6 +238,7 @@ class Daemon:
             self._cancel.set()
             scheduler.shutdown(wait=True)  # waits for a running tick to stop between files
             self.pipeline.save_cache()
+            self.pipeline.close()
 
 
 def _place(config: Config) -> tuple[str, Path]:

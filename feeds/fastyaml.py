@@ -16,16 +16,18 @@ the YAML 1.1 typing that JSON cannot express is checked instead of re-done:
   (``yes``, ``~``, ``0x1F``, ``1_000``, ``12:30``, ``.inf``, ``<<``, ``=``, a key such as
   ``1``...) makes the call return None: the JSON cannot tell ``"yes"`` from ``yes``. Same for
   empty keys (a null key).
-* Constructs that ryml reads differently from libyaml, or that the JSON loses, are refused
-  up front from the UTF-8 source: tags (ryml drops them), anchors/aliases, ``@``, backquote,
-  ``%``, ``]``, ``}`` at the start of a node, flow collections (``[``/``{`` at the start of a
-  node), block scalar headers with indentation digits or comments (ryml accepts junk after
-  them), tabs, lone CRs, a missing final line break, and the characters libyaml treats as
-  line breaks or refuses (C0/C1 controls incl. NEL, DEL, LS, PS, BOM, U+FFFE/U+FFFF,
-  surrogates). After parsing: multi-document streams, mappings with duplicate keys, keys over
-  64 characters or 256-space runs (libyaml's 1024-character simple-key limit), JSON that does
-  not decode (an empty document, raw control characters: strict ``json.loads``; NaN and
-  Infinity constants) and invalid UTF-8 (what ryml makes of a ``"\ud800"`` escape).
+* Constructs that ryml reads differently from libyaml, or that the JSON loses, are refused up
+  front from the UTF-8 source: tags (ryml drops them), anchors/aliases, ``@``, backquote, ``%``,
+  ``]``, ``}`` at the start of a node, flow collections (``[``/``{`` at the start of a node)
+  other than a flow empty alone on its line (``related: []``, ``- {}``: the one flow construct
+  real seeds use, about 1 in 6 of them), block scalar headers with indentation digits or
+  comments (ryml accepts junk after them), tabs, lone CRs, a missing final line break, and the
+  characters libyaml treats as line breaks or refuses (C0/C1 controls incl. NEL, DEL, LS, PS,
+  BOM, U+FFFE/U+FFFF, surrogates). After parsing: multi-document streams, mappings with
+  duplicate keys, keys over 64 characters or 256-space runs (libyaml's 1024-character simple-key
+  limit), JSON that does not decode (an empty document, raw control characters: strict
+  ``json.loads``; NaN and Infinity constants) and invalid UTF-8 (what ryml makes of a
+  ``"\ud800"`` escape).
 
 ``tests/mutate_fastyaml.py`` deletes each of these guards in turn and shows that
 ``tests/test_fastyaml.py`` then fails.
@@ -56,9 +58,9 @@ when it meets invalid YAML, before raising; the Python binding does not expose
 ``set_callbacks``, so this cannot be silenced without redirecting fd 2 (not done: unsafe with
 threads). Uses the SWIG module ``ryml._ryml`` directly (``parse_csubstr``,
 ``emit_json_to_substr``), so a rapidyaml upgrade must be re-verified. Anchors and aliases,
-merge keys, tags, flow style, duplicate keys and YAML-1.1-special strings (even quoted ones)
-always fall back. Duplicate keys are never reported (the list is always empty): such a
-mapping falls back so StrictLoader reports them with line numbers.
+merge keys, tags, flow style (but flow empties), duplicate keys and YAML-1.1-special strings
+(even quoted ones) always fall back. Duplicate keys are never reported (the list is always
+empty): such a mapping falls back so StrictLoader reports them with line numbers.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ _C1 = re.compile(rb"\xc2[\x80-\x9f]")
 # JSON loses: tags (dropped), anchors and aliases (ryml accepts names libyaml refuses),
 # '@' and '`' (reserved: libyaml refuses them), '%' (a directive at a line start), ']' and
 # '}' (libyaml refuses them as a plain scalar's first character), flow collections ('[',
-# '{': YAML 1.1 and 1.2 differ on ':' inside flow plain scalars; seeds use block style) and
+# '{': YAML 1.1 and 1.2 differ on ':' inside flow plain scalars; seeds use block style, but
+# for flow empties, "[]" or "{}" alone up to the line break, which both read alike) and
 # block scalar headers other than a bare '|', '>', '|-', '>-', '|+', '>+' (ryml accepts junk
 # after the header). A node starts at a line start after indentation, or after a block
 # indicator ('-', '?', ':') and spaces. A match inside a quoted string only costs a fallback.
@@ -109,6 +112,9 @@ _CLASSES = bytes(
     0x21 if ch in _SUSPECT_CHARS else ch if ch in b" \n" else 0x78 for ch in range(256)
 )
 _BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\n|$)")
+# A flow empty, "[]" or "{}", as a whole node on its line ("related: []", "- {}"): the one flow
+# construct real seeds use, and one that both parsers read alike.
+_FLOW_EMPTY = re.compile(rb"(?:\[\]|\{\}) *\n")
 # libyaml limits a simple key (key text plus spaces up to ':') to 1024 characters.
 _LONG_SPACES = b" " * 256
 _MAX_KEY = 64
@@ -181,6 +187,8 @@ def _suspect_at(source: bytes, i: int) -> bool:
         j -= 1
     if not (j == 0 or source[j - 1] == 0x0A or (j < i and source[j - 1] in b"-?:")):
         return False
+    if source[i] in b"[{":
+        return _FLOW_EMPTY.match(source, i) is None
     return source[i] not in b"|>" or _BLOCK_HEADER.match(source, i) is None
 
 

@@ -8,17 +8,29 @@ as changed when its (mtime_ns, ctime_ns, size) differs from the indexed version.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeds.items import DEFAULT_LIMITS, Item, TextLimits, normalize
+from msgspec.structs import astuple, force_setattr
+
+from feeds.errors import SeedsUnavailable
+from feeds.extras import Extras, split_all
+from feeds.items import DEFAULT_LIMITS, Item, Record, TextLimits, normalize
 from feeds.problems import Problem, SeedError, Severity
-from feeds.seeds import SeedFile, discover, read_seed
+from feeds.seeds import (
+    SEED_SUFFIXES,
+    SeedFile,
+    discover,
+    file_version,
+    read_seed,
+    version_mtime,
+)
+from feeds.watch import Changes, is_real_dir
 
 
 class Cancelled(Exception):
@@ -29,8 +41,8 @@ class Cancelled(Exception):
 class Entry:
     """What one version of one seed file produced."""
 
-    version: tuple[int, int, int] | None
-    item: Item | None
+    version: int | None  # feeds.seeds.file_version
+    item: Record | None  # what selection reads; the whole item is SeedIndex.item(record)
     problems: tuple[Problem, ...]
 
 
@@ -42,6 +54,9 @@ class RefreshStats:
     parsed: int = 0
     skipped: int = 0  # of the parsed ones, how many could not become an item
     problems: list[Problem] = field(default_factory=list)  # of the parsed ones
+    # Every entry this refresh added, replaced or dropped: name -> (before, after), None for
+    # absent. What an incremental build works from, instead of comparing whole indexes.
+    delta: dict[str, tuple[Entry | None, Entry | None]] = field(default_factory=dict)
 
     @property
     def any_change(self) -> bool:
@@ -49,6 +64,9 @@ class RefreshStats:
 
 
 Progress = Callable[[int, int], None]
+Row = tuple[Record | None, list[Problem]]
+Split = tuple[list[Row], list[bytes]]
+ItemLoader = Callable[[], "tuple[dict[str, Record], Extras] | None"]
 Parsed = tuple[Item | None, list[Problem]]
 # Below this many files to parse, one process is faster than starting a pool.
 PARALLEL_MIN = 400
@@ -84,13 +102,23 @@ def _parse_chunk(
     return [load_seed(seed, authority, limits, fast) for seed in seeds]
 
 
+def _parse_split(
+    seeds: Sequence[SeedFile], authority: str, limits: TextLimits, fast: bool = False
+) -> Split:
+    """Seeds parsed into records (placed in the batch's chunks) and compressed extras."""
+    parsed = _parse_chunk(seeds, authority, limits, fast)
+    records, chunks = split_all(item for item, _ in parsed)
+    return [(r, p) for r, (_, p) in zip(records, parsed, strict=True)], chunks
+
+
 def _parse_chunk_packed(
     seeds: Sequence[SeedFile], authority: str, limits: TextLimits, fast: bool
 ) -> bytes:
-    """A worker's results as msgpack: far cheaper to ship back than pickled dataclasses."""
+    """A worker's results as msgpack: records and compressed chunks, which the main process
+    decodes at ~2 us a seed (pickled objects cost ten times that)."""
     import msgspec
 
-    return msgspec.msgpack.encode(_parse_chunk(seeds, authority, limits, fast))
+    return msgspec.msgpack.encode(_parse_split(seeds, authority, limits, fast))
 
 
 def _init_worker() -> None:
@@ -117,6 +145,55 @@ class SeedIndex:
     # main process never does, since ryml writes to its stderr on invalid YAML.
     fast_yaml: bool = True
     entries: dict[str, Entry] = field(default_factory=dict)
+    extras: Extras = field(default_factory=Extras)
+    # Items not decoded yet (see feeds.cache): the parse cache's file-version table is read
+    # at once, its items only when a build needs them. Entries loaded so hold item=None
+    # until load_items() runs; a refresh that replaces an entry makes its pending item moot.
+    pending: ItemLoader | None = None
+    # The checksum of the parse cache's version table while the entries are exactly what it
+    # holds (loaded or just saved); None once a refresh changed anything.
+    cache_digest: str | None = None
+    # Entries kept without a version (racily clean, or not stat'able): read again on every
+    # refresh until they have one. Kept as a set so a watched refresh need not look at all.
+    unversioned: set[str] = field(default_factory=set)
+    _unloaded: dict[str, Entry] = field(default_factory=dict)
+
+    def defer_items(self, entries: dict[str, Entry], loader: ItemLoader) -> None:
+        """Take ``entries`` (versions and problems, items not decoded) and how to get their
+        items: a run that finds every seed unchanged then decodes no item at all."""
+        self.entries = dict(entries)
+        self._unloaded = entries
+        self.pending = loader
+
+    def load_items(self) -> bool:
+        """Decode the deferred items (once) into every entry a refresh has not replaced.
+
+        False if they could not be had (a damaged or missing items file): the index is then
+        emptied, and the next refresh parses every seed."""
+        if self.pending is None:
+            return True
+        loader, self.pending = self.pending, None
+        loaded = loader()
+        entries, unloaded = self.entries, self._unloaded
+        self._unloaded = {}
+        if loaded is None:
+            self.entries = {}
+            self.unversioned = set()
+            self.cache_digest = None
+            self.extras = Extras()
+            return False
+        records, extras = loaded
+        # The cached chunks come first; what this process parsed since is renumbered after.
+        extras.adopt(self.extras, (e.item for e in entries.values() if e.item is not None))
+        self.extras = extras
+        for name, record in records.items():
+            old = unloaded.get(name)
+            if old is not None and entries.get(name) is old:
+                force_setattr(record, "source", name)  # one string for the key and the record
+                entries[name] = Entry(old.version, record, old.problems)
+                extras.count(record)
+        extras.prune()
+        return True
 
     def refresh(
         self,
@@ -145,18 +222,135 @@ class SeedIndex:
         ]
         if not todo and len(files) == len(entries):
             return stats  # every file known and unchanged, none gone: the common idle tick
+        self.cache_digest = None
         results = self._parse(todo, should_stop, progress, jobs)
         parsed = {}
         for seed, (item, problems) in zip(todo, results, strict=True):
-            racy = seed.version is not None and seed.version[0] >= racy_after
+            racy = seed.version is not None and version_mtime(seed.version) >= racy_after
+            item = self._settle(entries.get(seed.name), item, seed.name)
             parsed[seed.name] = Entry(None if racy else seed.version, item, tuple(problems))
             stats.skipped += item is None
             stats.problems.extend(problems)
         stats.changed = stats.parsed = len(todo)
         fresh = {seed.name: parsed.get(seed.name) or entries[seed.name] for seed in files}
-        stats.removed = len(entries.keys() - fresh.keys())
+        gone = entries.keys() - fresh.keys()
+        stats.removed = len(gone)
+        stats.delta = {
+            name: (old, entry)
+            for name, entry in parsed.items()
+            if (old := entries.get(name)) is None or old.item is not entry.item
+        }
+        stats.delta.update((name, (entries[name], None)) for name in gone)
+        for old, _ in stats.delta.values():
+            if old is not None and old.item is not None:
+                self.extras.forget(old.item)
         self.entries = fresh
+        self.unversioned = {name for name, e in fresh.items() if e.version is None}
         return stats
+
+    def refresh_changed(
+        self,
+        root: Path,
+        changes: Changes,
+        should_stop: Callable[[], bool] = lambda: False,
+        jobs: int | None = None,
+    ) -> RefreshStats:
+        """:meth:`refresh` for the files and folders a watcher reported (and the entries
+        kept without a version, read again until they are no longer racily clean): the
+        same entries as a full scan, at a cost that depends on the change, not on the
+        folder. A file with an event is always read again, even if its version looks the
+        same. Raises SeedsUnavailable when the seeds folder is gone."""
+        racy_after = time.time_ns() - RACY_WINDOW_NS
+        entries = self.entries
+        suffixes = tuple(SEED_SUFFIXES)
+        found: dict[str, SeedFile] = {}  # seeds to read
+        gone: set[str] = set()
+        for folder in sorted(changes.folders):
+            prefix = folder + "/"
+            gone.update(n for n in entries if n.startswith(prefix))
+            if is_real_dir(root / folder):
+                for seed in discover(root / folder):
+                    name = prefix + seed.name
+                    found[name] = SeedFile(seed.path, name, seed.version)
+        names = changes.files | self.unversioned
+        for name in sorted(names - found.keys()):
+            if any(part[0] == "." for part in name.split("/")) or not name.lower().endswith(
+                suffixes
+            ):
+                continue
+            path = root / name
+            try:
+                info = os.lstat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                gone.add(name)
+                continue
+            except OSError:
+                info = None
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                continue  # a folder named like a seed: its own events say what is in it
+            try:
+                version: int | None = file_version(os.stat(path))
+            except OSError:
+                version = None
+            found[name] = SeedFile(str(path), name, version)
+        if not found and not (gone & entries.keys()):
+            return RefreshStats(seen=len(entries))
+        if not root.is_dir():
+            raise SeedsUnavailable(f"seeds folder {root} is missing")
+        self.cache_digest = None
+        todo = [found[name] for name in sorted(found)]
+        results = self._parse(todo, should_stop, None, jobs)
+        stats = RefreshStats()
+        delta = stats.delta
+        for seed, (item, problems) in zip(todo, results, strict=True):
+            racy = seed.version is not None and version_mtime(seed.version) >= racy_after
+            before = entries.get(seed.name)
+            item = self._settle(before, item, seed.name)
+            entry = Entry(None if racy else seed.version, item, tuple(problems))
+            if before is None or before.item is not item:
+                if before is not None and before.item is not None:
+                    self.extras.forget(before.item)
+                delta[seed.name] = (before, entry)
+            entries[seed.name] = entry
+            if entry.version is None:
+                self.unversioned.add(seed.name)
+            else:
+                self.unversioned.discard(seed.name)
+            stats.skipped += item is None
+            stats.problems.extend(problems)
+        for name in gone - found.keys():
+            old = entries.pop(name, None)
+            self.unversioned.discard(name)
+            if old is not None and old.item is not None:
+                self.extras.forget(old.item)
+            if old is not None:
+                delta[name] = (old, None)
+                stats.removed += 1
+        stats.changed = stats.parsed = len(todo)
+        stats.seen = len(entries)
+        return stats
+
+    def _settle(self, old: Entry | None, record: Record | None, name: str) -> Record | None:
+        """The record to keep for a seed just parsed: the one held already when the file
+        was read again but says the same (a touch, a racily clean re-read), so nothing is
+        rebuilt for it; else the new one, named by the seed's key."""
+        if record is None:
+            return None
+        held = old.item if old is not None else None
+        if (
+            held is not None
+            and held.extra_digest == record.extra_digest
+            and astuple(held)[:-2] == astuple(record)[:-2]
+        ):
+            self.extras.forget(record)
+            return held
+        force_setattr(record, "source", name)  # one string for the key and the record
+        return record
+
+    def _take(self, split: Split, out: list[Row]) -> None:
+        rows, chunks = split
+        self.extras.add([r for r, _ in rows], chunks)
+        out.extend(rows)
 
     def _parse(
         self,
@@ -164,19 +358,20 @@ class SeedIndex:
         should_stop: Callable[[], bool],
         progress: Progress | None,
         jobs: int | None,
-    ) -> list[Parsed]:
+    ) -> list[Row]:
         jobs = jobs or workers()
         size = 64 if len(todo) < PARALLEL_MIN else max(64, min(512, len(todo) // (jobs * 8)))
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        out: list[Parsed] = []
+        out: list[Row] = []
         if len(todo) < PARALLEL_MIN:
             for chunk in chunks:
                 if should_stop():
                     raise Cancelled
-                out.extend(_parse_chunk(chunk, self.authority, self.limits))
+                self._take(_parse_split(chunk, self.authority, self.limits), out)
                 if progress:
                     progress(len(out), len(todo))
             return out
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor  # only big batches need it
 
         # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
@@ -186,26 +381,33 @@ class SeedIndex:
         ) as pool:
             import msgspec
 
-            decoder = msgspec.msgpack.Decoder(list[Parsed])
+            decoder = msgspec.msgpack.Decoder(Split)
             futures = [
                 pool.submit(_parse_chunk_packed, chunk, self.authority, self.limits, self.fast_yaml)
                 for chunk in chunks
             ]
             try:
-                for future in futures:
+                for i, future in enumerate(futures):
                     if should_stop():
                         raise Cancelled
-                    out.extend(decoder.decode(future.result()))
+                    self._take(decoder.decode(future.result()), out)
+                    futures[i] = None  # type: ignore[call-overload]  # its bytes can go now
                     if progress:
                         progress(len(out), len(todo))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+            del futures
         return out
 
-    def items(self) -> list[Item]:
-        """Items in seed-path order."""
+    def items(self) -> list[Record]:
+        """The records of every item (in no particular order)."""
+        self.load_items()
         return [e.item for e in self.entries.values() if e.item is not None]
+
+    def item(self, record: Record | Item) -> Item:
+        """A record's whole item (what its entry shows, unpacked)."""
+        return self.extras.item(record)
 
     def problems(self) -> list[Problem]:
         return [p for e in self.entries.values() for p in e.problems]

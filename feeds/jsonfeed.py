@@ -7,6 +7,7 @@ body; keys are written in a fixed order, so the same input always gives the same
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -23,7 +24,7 @@ def rfc3339(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _item(item: Item, feed: FeedConfig) -> dict[str, Any]:
+def _item(item: Item, content: str, max_related: int) -> dict[str, Any]:
     out: dict[str, Any] = {"id": item.id}
     if item.link:
         out["url"] = item.link
@@ -31,7 +32,7 @@ def _item(item: Item, feed: FeedConfig) -> dict[str, Any]:
     if item.summary:
         out["summary"] = item.summary
     # One of content_html and content_text is required; the Atom content, whatever the mode.
-    out["content_html"] = entry_html(item, feed.content, feed.max_related)
+    out["content_html"] = entry_html(item, content, max_related)
     if item.images:
         out["image"] = item.images[0].url
     out["date_published"] = rfc3339(item.published)
@@ -62,5 +63,29 @@ def render_json(
     doc["authors"] = [{"name": site.author_name or site.title, "url": site.url}]
     if settings.hubs and not links.private:
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in settings.hubs]
-    doc["items"] = [_item(item, feed) for item in items]
+    doc["items"] = []
+    head = json.dumps(doc, ensure_ascii=False, indent=1)
+    if not items:
+        return (head + "\n").encode("utf-8")
+    # json.dumps(doc) with the items in place, from memoised parts: "items" is the last key,
+    # so its "[]" ends the document; each item is dumped alone and indented to its depth
+    # (JSON strings hold no raw line break, so indenting lines is exact).
+    assert head.endswith('"items": []\n}')
+    body = ",\n".join(_dumped(item, feed.content, feed.max_related) for item in items)
+    return (head[:-3] + "\n" + body + "\n ]\n}\n").encode("utf-8")
+
+
+@functools.lru_cache(maxsize=8192)
+def _dumped(item: Item, content: str, max_related: int) -> str:
+    """One item as ``json.dumps(..., indent=1)`` writes it inside the feed's items list."""
+    text = json.dumps(_item(item, content, max_related), ensure_ascii=False, indent=1)
+    return "  " + text.replace("\n", "\n  ")
+
+
+def render_json_whole(
+    settings: RenderSettings, feed: FeedConfig, items: tuple[Item, ...], links: FeedLinks
+) -> bytes:
+    """:func:`render_json` in one ``json.dumps`` of the whole document (for tests)."""
+    doc = json.loads(render_json(settings, feed, (), links))
+    doc["items"] = [_item(item, feed.content, feed.max_related) for item in items]
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

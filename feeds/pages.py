@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import (
+    DictLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from feeds.config import FeedConfig
 from feeds.content import ranked_related
@@ -37,7 +44,15 @@ def safe_url(value: object) -> str:
     Items' URLs are already clean (feeds.urls.clean_url); this is the templates' own last
     line of defence, so no template mistake can put ``javascript:`` into an attribute.
     """
-    if not isinstance(value, str) or not value or _UNSAFE_URL_CHARS.intersection(value):
+    if not isinstance(value, str):
+        return ""
+    return _safe_url(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _safe_url(value: str) -> str:
+    """:func:`safe_url` for text, memoised: a page checks every link of every entry."""
+    if not value or _UNSAFE_URL_CHARS.intersection(value):
         return ""
     if _FILE_NAME.fullmatch(value):
         return value
@@ -57,8 +72,16 @@ def environment(settings: RenderSettings) -> Environment:
     with _lock:
         env = _environments.get(settings.fingerprint)
         if env is None:
+            cache = None
+            if settings.compiled is not None:
+                try:
+                    settings.compiled.mkdir(parents=True, exist_ok=True)
+                    cache = FileSystemBytecodeCache(str(settings.compiled))
+                except OSError:
+                    cache = None  # an unwritable state folder costs a compile, nothing else
             env = Environment(
                 loader=DictLoader(dict(settings.templates)),
+                bytecode_cache=cache,
                 # .opml is XML and must be escaped too; Jinja's defaults cover html and xml.
                 autoescape=select_autoescape(("html", "htm", "xml", "opml"), default=True),
                 undefined=StrictUndefined,  # a missing key is an error, not an empty string
@@ -69,6 +92,7 @@ def environment(settings: RenderSettings) -> Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8192)
 def _date(when: dt.datetime) -> dict[str, str]:
     when = when.astimezone(dt.UTC)
     return {
@@ -107,7 +131,13 @@ def _feed_context(settings: RenderSettings, summary: FeedSummary) -> dict[str, A
 
 
 def _entry_context(item: Item, feed: FeedConfig) -> dict[str, Any]:
-    full = feed.content == "full"
+    return _entry(item, feed.content == "full", feed.max_related)
+
+
+@functools.lru_cache(maxsize=8192)
+def _entry(item: Item, full: bool, max_related: int) -> dict[str, Any]:
+    """An entry as templates see it; memoised, as an item sits on several pages (templates
+    only read it)."""
     lead = item.images[0] if full and item.images else None
     return {
         "id": item.id,
@@ -130,7 +160,7 @@ def _entry_context(item: Item, feed: FeedConfig) -> dict[str, Any]:
         "summary": item.summary,
         "related": [
             {"title": r.title, "link": r.link, "outlet": r.provider.name if r.provider else None}
-            for r in (ranked_related(item, feed.max_related) if full else ())
+            for r in (ranked_related(item, max_related) if full else ())
         ],
     }
 

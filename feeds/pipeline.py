@@ -10,33 +10,39 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.cache import ParseCache
 from feeds.config import Config
-from feeds.errors import NoSeedMatches, SeedsUnavailable
-from feeds.explain import Explained, matches_url, skipped, verdict
+from feeds.errors import NoSeedMatches, SeedsUnavailable, writing
 from feeds.files import SYNDICATION, feed_files, slug_of
 from feeds.incremental import Cancelled, Entry, Progress, RefreshStats, SeedIndex
 from feeds.items import Item
 from feeds.lock import WriterLock
-from feeds.pages import FeedSummary, render_site
 from feeds.problems import Problem, Severity
 from feeds.publish import Manifest, WriteResult, damaged, migrate_dotfiles, publish
-from feeds.remote import RemoteStore
-from feeds.render import Rendered, render
 from feeds.seeds import SEED_SUFFIXES
-from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, select
+from feeds.select import FUTURE_GRACE, Selection, feeds_for, index_topics, plan_feeds, select
 from feeds.site import RenderSettings, feed_updated
-from feeds.store import LocalStore, Store
+from feeds.store import LocalStore, Store, write_if_changed
 from feeds.topics import topic_key
-from feeds.websub import Pinger
+
+if TYPE_CHECKING:  # imported where used: a run with nothing to render loads no renderer
+    from feeds.explain import Explained
+    from feeds.pages import FeedSummary
+    from feeds.ranking import Corpus
+    from feeds.render import Rendered
+    from feeds.watch import SeedWatcher
+    from feeds.websub import Pinger
 
 __all__ = ["Build", "Built", "Pipeline", "Report", "build", "explain", "generate"]
 
@@ -93,6 +99,9 @@ def build(
     last: Mapping[str, Built] | None = None,
     touched: Collection[str] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    corpus: Corpus | None = None,
+    site: SiteMemo | None = None,
+    materialize: Callable[[Any], Item] | None = None,
 ) -> Build:
     """Select and render every feed (no I/O; ``now`` only holds back future-dated items).
 
@@ -102,33 +111,48 @@ def build(
     long-lived pipeline, whose feeds are kept when their selection is unchanged; ``touched``
     names the topic keys of every item added, changed or removed since ``last`` (None:
     unknown), so a topic feed none of them belongs to is not even selected again.
+    ``corpus`` (a long-lived pipeline's :class:`~feeds.ranking.Corpus`, holding ``items``)
+    selects each feed from its maintained ranking instead of from every item, and ``site``
+    keeps the site's pages of the last build for as long as what they show is unchanged.
+    ``items`` may be records (:class:`~feeds.items.Record`): ``materialize`` then makes the
+    whole item of each one a feed renders.
     """
+    from feeds.pages import FeedSummary
+    from feeds.render import render
+
     now = now or dt.datetime.now(dt.UTC)
     settings = settings or RenderSettings.of(config)
     on_disk = on_disk or {}
     last = last or {}
-    topics = index_topics(items)
+    if corpus is not None:
+        plan = plan_feeds(config, corpus.topic_spellings(now))
+        corpus.forget_except(plan.feeds)
+    else:
+        topics = index_topics(items)
+        plan = feeds_for(config, items, now)
     feeds: list[Built] = []
     rerendered = 0
-    plan = feeds_for(config, items, now)
     for feed in plan.feeds:
         if should_stop():
             raise Cancelled
         old = last.get(feed.slug)
         same = old is not None and old.selection.feed == feed
-        if (
-            same
-            and touched is not None
-            and feed.topics is not None
-            and touched.isdisjoint(topic_key(t) for t in feed.topics)
-        ):
-            feeds.append(old)  # type: ignore[arg-type]
-            continue
-        selection = select(items, feed, now, topics)
+        if corpus is not None:
+            selection = corpus.select(feed, now)
+        else:
+            if (
+                same
+                and touched is not None
+                and feed.topics is not None
+                and touched.isdisjoint(topic_key(t) for t in feed.topics)
+            ):
+                feeds.append(old)  # type: ignore[arg-type]
+                continue
+            selection = select(items, feed, now, topics)
         if same and old.selection.items == selection.items:  # type: ignore[union-attr]
             feeds.append(Built(selection, old.rendered))  # type: ignore[union-attr]
         else:
-            rendered = render(settings, feed, selection.items, on_disk.get(feed.slug))
+            rendered = render(settings, feed, selection.items, on_disk.get(feed.slug), materialize)
             feeds.append(Built(selection, rendered))
             rerendered += not rendered.reused
     summaries = [  # the index and the OPML list are public: private feeds stay out
@@ -138,15 +162,42 @@ def build(
         for s in (b.selection for b in feeds)
         if not s.feed.private
     ]
-    horizon = now + FUTURE_GRACE
-    future = [i.published for i in items if i.published > horizon]
+    if corpus is not None:
+        release = corpus.next_release(now)
+    else:
+        horizon = now + FUTURE_GRACE
+        future = [i.published for i in items if i.published > horizon]
+        release = min(future) if future else None
     return Build(
         feeds,
-        render_site(settings, summaries),
-        min(future) - FUTURE_GRACE if future else None,
+        site_pages(settings, summaries, site),
+        release - FUTURE_GRACE if release else None,
         rerendered,
         plan.notices,
     )
+
+
+@dataclass(slots=True)
+class SiteMemo:
+    """The site's pages as last rendered, and what they were rendered from."""
+
+    settings: RenderSettings | None = None
+    summaries: list[FeedSummary] | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+
+def site_pages(
+    settings: RenderSettings, summaries: list[FeedSummary], memo: SiteMemo | None
+) -> Mapping[str, bytes]:
+    """The index, OPML list and 404 page; the memo's when they would show the same."""
+    from feeds.pages import render_site
+
+    if memo is not None and memo.settings is settings and memo.summaries == summaries:
+        return memo.files
+    files = render_site(settings, summaries)
+    if memo is not None:
+        memo.settings, memo.summaries, memo.files = settings, summaries, files
+    return files
 
 
 @dataclass(slots=True)
@@ -160,10 +211,33 @@ class Report:
     ms: float = 0.0
     notes: list[str] = field(default_factory=list)  # run-level news (migration, pings)
     _index: SeedIndex | None = field(default=None, repr=False)
+    # A run that found every seed and file as the last one left them builds nothing: its
+    # summary is that run's, read back (see LastRun).
+    kept: LastRun | None = None
+
+    def rows(self) -> list[FeedRow]:
+        """One row per feed for the summary: slug, items, drop counts, written?, reused?"""
+        if self.kept is not None:
+            return [
+                FeedRow(slug, count, dropped, False, True)
+                for slug, count, dropped in self.kept.feeds
+            ]
+        written = set(self.written.written) if self.written else set()
+        selections = self.build.selections if self.build else []
+        return [
+            FeedRow(s.feed.slug, len(s.items), s.dropped, bool(written & set(r.files)), r.reused)
+            for s, r in zip(selections, self.rendered, strict=True)
+        ]
 
     @property
     def selections(self) -> list[Selection]:
-        return self.build.selections if self.build else []
+        """Each feed's selection, with whole items (what the entries show)."""
+        if not self.build:
+            return []
+        item = self._index.item if self._index is not None else (lambda r: r)
+        return [
+            Selection(s.feed, tuple(map(item, s.items)), s.dropped) for s in self.build.selections
+        ]
 
     @property
     def rendered(self) -> list[Rendered]:
@@ -177,6 +251,8 @@ class Report:
     @property
     def notices(self) -> list[str]:
         """Messages about the run as a whole (automatic topic feeds), not about one seed."""
+        if self.kept is not None:
+            return list(self.kept.notices)
         return self.build.notices if self.build else []
 
     @property
@@ -211,6 +287,58 @@ class Report:
         )
 
 
+class FeedRow(NamedTuple):
+    """A feed's line in the summary."""
+
+    slug: str
+    count: int
+    dropped: Mapping[str, int]
+    written: bool
+    reused: bool
+
+
+@dataclass(slots=True)
+class LastRun:
+    """What the last publishing run left, to answer a run that finds nothing changed without
+    decoding an item or rendering a file: valid while ``key`` (the config, the renderer and
+    the parse cache's file-version table) holds and no held-back item has come due."""
+
+    key: str
+    next_release: dt.datetime | None
+    feeds: list[tuple[str, int, dict[str, int]]]
+    notices: list[str]
+
+    @staticmethod
+    def path(state: Path) -> Path:
+        return state / "last-run.json"
+
+    @classmethod
+    def read(cls, state: Path) -> LastRun | None:
+        try:
+            data = json.loads(cls.path(state).read_text(encoding="utf-8"))
+            release = data["next_release"]
+            return cls(
+                str(data["key"]),
+                dt.datetime.fromisoformat(release) if release else None,
+                [(str(slug), int(n), {str(k): int(v) for k, v in d.items()})
+                 for slug, n, d in data["feeds"]],
+                [str(n) for n in data["notices"]],
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, state: Path) -> None:
+        data = {
+            "key": self.key,
+            "next_release": self.next_release.isoformat() if self.next_release else None,
+            "feeds": self.feeds,
+            "notices": self.notices,
+        }
+        with writing(self.path(state)):
+            state.mkdir(parents=True, exist_ok=True)
+            write_if_changed(self.path(state), (json.dumps(data, indent=1) + "\n").encode())
+
+
 def no_seeds(folder: Path) -> str:
     """The warning for a seeds folder with no seed file: every feed would be empty, which
     is right for a new site and a mistake for a misnamed folder, so say it either way."""
@@ -225,27 +353,25 @@ def id_authority(config: Config) -> str:
     return urlsplit(config.site.url).hostname or "feeds.invalid"
 
 
+def watch_enabled(config: Config) -> bool:
+    """Change notification is on unless the config says ``watch: {notify: false}`` or the
+    environment ``FEEDS_WATCH=0`` (each tick then scans the whole seeds folder)."""
+    return config.watch and os.environ.get("FEEDS_WATCH", "1") != "0"
+
+
 def fast_yaml_enabled() -> bool:
     """The rapidyaml fast path is on unless ``FEEDS_FAST_YAML=0`` (a way out, should a
     rapidyaml release ever disagree with PyYAML)."""
     return os.environ.get("FEEDS_FAST_YAML", "1") != "0"
 
 
-def touched_topics(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> set[str]:
-    """Topic keys of every item added, changed or removed between two index states."""
-    if before is after:
-        return set()
+def touched_by(delta: Mapping[str, tuple[Entry | None, Entry | None]]) -> set[str]:
+    """Topic keys of every item a refresh added, changed or removed (see RefreshStats.delta)."""
     touched: set[str] = set()
-    for name, entry in after.items():
-        old = before.get(name)
-        if old is not entry:
-            for e in (old, entry):
-                if e is not None and e.item is not None:
-                    touched.update(e.item.topic_keys or ())
-    for name in before.keys() - after.keys():
-        item = before[name].item
-        if item is not None:
-            touched.update(item.topic_keys or ())
+    for pair in delta.values():
+        for e in pair:
+            if e is not None and e.item is not None:
+                touched.update(e.item.topic_keys or ())
     return touched
 
 
@@ -270,8 +396,24 @@ class Pipeline:
         background_pings: bool = False,
         store: Store | None = None,
         pinger: Pinger | None = None,
+        reuse_last_run: bool = True,
+        watch: bool = False,
+        incremental: bool = False,
     ) -> None:
         self.config = config
+        # Keep the items indexed for incremental builds (feeds.ranking), as the daemon does:
+        # a tick then costs what changed, not what the corpus holds.
+        self.incremental = incremental
+        self.corpus: Corpus | None = None
+        self.site_memo = SiteMemo()
+        # Follow the seeds folder through change notification (the daemon, when config and
+        # FEEDS_WATCH allow it): see load().
+        self.watch = watch and watch_enabled(config)
+        self._watcher: SeedWatcher | None = None
+        self._rescan_at = -float("inf")
+        # A one-off run may answer "nothing changed" from the last run's record; the daemon
+        # builds at once, as it keeps the build to update it tick by tick.
+        self.reuse_last_run = reuse_last_run
         self.use_cache = use_cache
         self.jobs = jobs
         self.progress = progress
@@ -282,6 +424,9 @@ class Pipeline:
             fast_yaml_enabled() if fast_yaml is None else fast_yaml,
         )
         self.settings = RenderSettings.of(config)
+        # A writing run may keep compiled templates in the state folder (check and explain
+        # write nothing).
+        self._writing_settings = RenderSettings.of(config, config.state / "compiled")
         self.parse_cache: ParseCache | None = None
         self.cache_dirty = False
         self.save_cache_every = save_cache_every
@@ -301,6 +446,8 @@ class Pipeline:
         self.next_release: dt.datetime | None = None
         self.notes: list[str] = []  # run-level news, said once
         if pinger is None and config.hubs:
+            from feeds.websub import Pinger
+
             pinger = Pinger(config.hubs, config.state)
         self.pinger = pinger
         self.background_pings = background_pings  # the daemon: never wait for a hub
@@ -312,7 +459,6 @@ class Pipeline:
         files on disk then stay as they were, and the next run retries in full.
         """
         started = time.perf_counter()
-        before = self.index.entries
         stats = self.load()
         report = Report(stats, _index=self.index)
         now = now or dt.datetime.now(dt.UTC)
@@ -320,8 +466,18 @@ class Pipeline:
             for dest in self.destinations:
                 if dest.manifest is None:
                     dest.manifest = self._read_manifest(dest)
-        if not write or self._needs_build(stats.any_change, now):
-            self._build(report, now, write, touched_topics(before, self.index.entries))
+        if write and not stats.any_change and self._unchanged_since_last_run(now, report):
+            pass  # nothing changed, nothing done: the summary is the last run's
+        elif not write or self._needs_build(bool(stats.delta), now):
+            if not self.index.load_items():  # the cached items are gone: parse everything
+                self.corpus = None
+                report.stats = stats = self.load()
+            if self.corpus is not None and stats.delta:
+                self.corpus.update(
+                    (old.item if old else None, new.item if new else None)
+                    for old, new in stats.delta.values()
+                )
+            self._build(report, now, write, touched_by(stats.delta))
         if write and self.pinger is not None:
             self._ping(report)
         if (
@@ -330,6 +486,8 @@ class Pipeline:
             and time.monotonic() - self.cache_saved_at >= self.save_cache_every
         ):
             self.save_cache()
+        if write and report.build is not None and self.trusted:
+            self._remember(report.build)
         report.notes, self.notes = report.notes + self.notes, []
         report.ms = (time.perf_counter() - started) * 1000
         return report
@@ -340,9 +498,34 @@ class Pipeline:
         config = self.config
         if not config.seeds.is_dir():
             raise SeedsUnavailable(f"seeds folder {config.seeds} is missing")
+        if self.watch:
+            now = time.monotonic()
+            due = now >= self._rescan_at
+            if self._watcher is not None and not due:
+                changes = self._watcher.poll()
+                if changes is not None:  # complete: read what it names, scan nothing
+                    stats = self.index.refresh_changed(
+                        config.seeds, changes, self.stop.is_set, self.jobs
+                    )
+                    self.cache_dirty |= stats.any_change
+                    return stats
+                due = True  # events lost (overflow, the folder moved): watch anew, scan all
+            if due:
+                self.close()
+                # Watch first, then scan: a change during the scan is seen by the next poll.
+                from feeds.watch import open_watcher
+
+                self._watcher = open_watcher(config.seeds)
+                self._rescan_at = now + config.rescan_seconds
         stats = self.index.refresh(config.seeds, self.stop.is_set, self.progress, self.jobs)
         self.cache_dirty |= stats.any_change
         return stats
+
+    def close(self) -> None:
+        """Stop watching the seeds folder (a pipeline replaced by a reloaded config)."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
     @property
     def store(self) -> Store:
@@ -390,6 +573,50 @@ class Pipeline:
                 )
         return Manifest.read(config.state, store.location)
 
+    def _last_run_key(self) -> str | None:
+        """What a LastRun answers for: this config, this renderer, and exactly the seeds the
+        parse cache holds (its file-version table's checksum); None when the index is not
+        what the cache file says (unsaved changes, no cache)."""
+        digest = self.index.cache_digest
+        if digest is None or not self.use_cache or self.parse_cache is None:
+            return None
+        parts = (repr(self.config), self.settings.fingerprint, digest)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _unchanged_since_last_run(self, now: dt.datetime, report: Report) -> bool:
+        """A fresh pipeline (one ``feeds generate``) whose seeds, config and published files
+        are exactly as the last run left them, and whose held-back items are still held
+        back, takes that run's summary and does nothing else: no item is decoded, no
+        template loaded, no file rendered."""
+        if not self.reuse_last_run or self.trusted or self.index.pending is None:
+            return False
+        key = self._last_run_key()
+        last = LastRun.read(self.config.state) if key is not None else None
+        if last is None or last.key != key:
+            return False
+        if last.next_release is not None and now >= last.next_release:
+            return False
+        if any(dest.damaged() for dest in self.destinations):
+            return False
+        report.kept = last
+        report.written = WriteResult(
+            unchanged=sorted(
+                n for dest in self.destinations for n in (dest.manifest or Manifest()).files
+            )
+        )
+        return True
+
+    def _remember(self, result: Build) -> None:
+        """Note what this run published, for the next run that finds nothing changed."""
+        key = self._last_run_key()
+        if key is None or any(dest.foreign for dest in self.destinations):
+            # A file left alone must be looked at again by the next run, and said again.
+            with contextlib.suppress(OSError):
+                LastRun.path(self.config.state).unlink()
+            return
+        feeds = [(s.feed.slug, len(s.items), dict(s.dropped)) for s in result.selections]
+        LastRun(key, result.next_release, feeds, list(result.notices)).save(self.config.state)
+
     def save_cache(self) -> None:
         if self.cache_dirty and self.parse_cache is not None:
             self.parse_cache.save(self.index)
@@ -423,15 +650,23 @@ class Pipeline:
             if self.use_cache and not trusted
             else {}
         )
+        if self.incremental and self.corpus is None:
+            from feeds.ranking import Corpus
+
+            # sorted once; kept up to date after
+            self.corpus = Corpus(self.index.items(), config.defaults)
         result = build(
             config,
-            self.index.items(),
+            () if self.corpus is not None else self.index.items(),
             now,
-            settings=self.settings,
+            settings=self._writing_settings if write else self.settings,
             on_disk=on_disk,
             last={s: b for s, b in self.last.items() if s not in broken},
             touched=touched if trusted and not released else None,
             should_stop=self.stop.is_set,
+            corpus=self.corpus,
+            site=self.site_memo if self.incremental else None,
+            materialize=self.index.item,
         )
         if not self.index.entries:  # not even a skipped one: a wrong or empty folder
             result.notices.insert(0, no_seeds(config.seeds))
@@ -515,6 +750,8 @@ class Destination:
 def open_store(config: Config) -> Store:
     """The config's destination: a local folder, or an object-store prefix."""
     if config.output_url is not None:
+        from feeds.remote import RemoteStore
+
         return RemoteStore(config.output_url, config.output_options)
     assert config.output is not None
     return LocalStore(config.output)
@@ -524,7 +761,9 @@ def writer_lock(config: Config, store: Store) -> WriterLock:
     """The locks a writer holds: the state folder's, the local output folder's, and for an
     object store its lock object."""
     return WriterLock(
-        config.state, config.output, store if isinstance(store, RemoteStore) else None
+        config.state,
+        config.output,
+        store if store.remote else None,  # type: ignore[arg-type]
     )
 
 
@@ -552,6 +791,8 @@ def seed_names(config: Config, entries: Mapping[str, Entry], target: str) -> lis
     relative to the seeds folder, a path to the file as given (absolute or relative to the
     current folder), or a URL of its item (see :func:`~feeds.explain.matches_url`). Several
     seeds can share one URL."""
+    from feeds.explain import matches_url
+
     found: set[str] = set()
     inside = PurePosixPath(target).as_posix()  # "./a.md" and "a//b.md" name "a.md", "a/b.md"
     if inside in entries:
@@ -587,8 +828,12 @@ def explain(
     output, no cache save, no lock (a running daemon is not disturbed). Raises NoSeedMatches
     when nothing matches, and SeedsUnavailable.
     """
+    from feeds.explain import Explained, skipped, verdict
+
     pipeline = Pipeline(config, use_cache=use_cache, progress=progress)
     pipeline.load()
+    if not pipeline.index.load_items():
+        pipeline.load()
     entries = pipeline.index.entries
     names = seed_names(config, entries, target)
     if not names:

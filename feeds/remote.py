@@ -21,9 +21,7 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import threading
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +40,12 @@ SECRET_KEYS = frozenset(
         "sas_token", "connection_string", "credentials", "access_key", "secret_key",
     }
 )  # fmt: skip
+
+
+def _hostname() -> str:
+    import socket  # only object-store runs need it: config validation imports this module
+
+    return socket.gethostname()
 
 
 def is_remote(url: str) -> bool:
@@ -64,7 +68,7 @@ _HELD: set[str] = set()  # tokens of the lock objects this process holds
 def _left_by_a_dead_local_process(holder: Mapping[str, Any]) -> bool:
     """A lock this machine's writer left behind when it died or failed to release it (its
     process is gone, or it is this process, which no longer holds it)."""
-    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+    if holder.get("host") != _hostname() or not isinstance(holder.get("pid"), int):
         return False
     if holder["pid"] == os.getpid():
         return holder.get("token") not in _HELD
@@ -184,7 +188,7 @@ class RemoteStore:
         return json.dumps(
             {
                 "generator": "feeds",
-                "host": socket.gethostname(),
+                "host": _hostname(),
                 "pid": os.getpid(),
                 "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "token": self._lock_token,
@@ -209,6 +213,8 @@ class RemoteStore:
 
     def acquire(self) -> None:
         """Take the lock object (OutputBusy if a live writer holds it)."""
+        import uuid
+
         self._lock_token = uuid.uuid4().hex
         body = self._lock_body()
         for _ in range(2):

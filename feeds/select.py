@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
+
+from msgspec.structs import replace as replace_item
 
 from feeds.config import Config, FeedConfig
 from feeds.files import RESERVED_SLUGS
@@ -59,7 +61,7 @@ def _merged(best: Item, first: dt.datetime, last: dt.datetime) -> Item:
     updated = max(best.updated, last)
     if (first, updated, last) == (best.published, best.updated, best.published):
         return best
-    return replace(best, published=first, updated=updated, sort_ts=last.timestamp())
+    return replace_item(best, published=first, updated=updated, sort_ts=last.timestamp())
 
 
 TopicIndex = dict[str, list[Item]]
@@ -166,7 +168,7 @@ class FeedPlan:
     notices: list[str] = field(default_factory=list)
 
 
-def _spelling(counts: Counter[str]) -> str:
+def _spelling(counts: Mapping[str, int]) -> str:
     """A topic's name: its most common spelling (ties: the first in code-point order)."""
     return min(counts, key=lambda s: (-counts[s], s))
 
@@ -187,13 +189,32 @@ def feeds_for(config: Config, items: Sequence[Item], now: dt.datetime | None = N
     """
     if not config.auto_topics:
         return FeedPlan(config.feeds)
+    return plan_feeds(config, spellings_of(items, config.defaults, now))
+
+
+Spellings = Mapping[str, Mapping[str, int]]
+
+
+def spellings_of(
+    items: Iterable[Item], defaults: FeedConfig, now: dt.datetime | None = None
+) -> dict[str, Counter[str]]:
+    """How often each spelling of each topic (by key) occurs in the ``items`` that a feed with
+    the ``defaults``' filters carries at ``now``."""
     spellings: dict[str, Counter[str]] = {}
     horizon = horizon_of(now)
     for item in items:
-        if drop_reason(item, config.defaults, horizon) is not None:
+        if drop_reason(item, defaults, horizon) is not None:
             continue
         for name, key in zip(item.topics, item.topic_keys, strict=True):
             spellings.setdefault(key, Counter())[name] += 1
+    return spellings
+
+
+def plan_feeds(config: Config, spellings: Spellings) -> FeedPlan:
+    """:func:`feeds_for` from the topics' spelling counts (which a long-lived pipeline keeps
+    up to date item by item, instead of counting the corpus on every build)."""
+    if not config.auto_topics:
+        return FeedPlan(config.feeds)
     configured = {f.slug.lower(): f for f in config.feeds}
     names = {
         key: _spelling(counts)

@@ -119,9 +119,10 @@ class LocalStore:
 
     def versions(self, names: Iterable[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
+        folder = os.fspath(self.folder) + os.sep  # plain strings: an idle tick runs this
         for name in names:
             try:
-                out[name] = _version(os.stat(self.folder / name))
+                out[name] = _version(os.stat(folder + name))
             except (FileNotFoundError, NotADirectoryError):
                 out[name] = None
             except OSError as exc:

@@ -7,6 +7,7 @@ order (entries prepended) are overridden, so the same input always gives the sam
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -94,7 +95,10 @@ def _links(
 
 
 def _generator(
-    settings: RenderSettings, feed: FeedConfig, items: tuple[Item, ...]
+    settings: RenderSettings,
+    feed: FeedConfig,
+    items: tuple[Item, ...],
+    entries: bool = True,
 ) -> FeedGenerator:
     site = settings.site
     fg = FeedGenerator()
@@ -125,7 +129,7 @@ def _generator(
         fg.register_extension("hubs", HubLinksExtension, BaseEntryExtension, atom=False, rss=True)
         fg.hubs.hubs = settings.hubs
     scheme = site.url  # the index, which lists the topic feeds
-    for item in items:
+    for item in items if entries else ():
         _add_entry(fg, item, feed, scheme)
     return fg
 
@@ -170,7 +174,45 @@ def _add_entry(fg: FeedGenerator, item: Item, feed: FeedConfig, scheme: str) -> 
 def render_syndication(
     settings: RenderSettings, feed: FeedConfig, items: tuple[Item, ...], links: FeedLinks
 ) -> dict[str, bytes]:
-    """The feed's Atom and RSS documents (those of its formats), by format."""
+    """The feed's Atom and RSS documents (those of its formats), by format.
+
+    Built from parts: the feed's own elements (rendered with no entry, but dated by its
+    newest one) and one serialised element per entry, taken from the fragments of earlier
+    renders where an entry was rendered before with the same settings; the entries not
+    rendered before are rendered together, in one feed, and cut apart. The bytes are
+    exactly those of one feedgen render of the whole feed (pretty printing indents an
+    entry by its depth alone; tests/test_render.py compares both), at a fraction of the
+    cost when a feed changes by one entry or an entry sits in several feeds.
+    """
+    wanted = [fmt for fmt in ("atom", "rss") if fmt in feed.formats]
+    if not wanted:
+        return {}
+    scheme = settings.site.url
+    params = (feed.content, feed.max_related, scheme)
+    missing = [i for i in dict.fromkeys(items) if (i, params) not in _FRAGMENTS]
+    if missing:
+        fg = _generator(settings, feed, tuple(missing))
+        _links(fg, None, MEDIA_TYPES["rss"], links.page, ())  # RSS needs a link; no entry shows it
+        parts = {fmt: _split(_serialise(fg, fmt), fmt) for fmt in ("atom", "rss")}
+        for n, item in enumerate(missing):
+            _FRAGMENTS.put((item, params), (parts["atom"][1][n], parts["rss"][1][n]))
+    skeleton = _generator(settings, feed, items, entries=False)
+    out = {}
+    for fmt in wanted:
+        self_url = None if links.private else links.files[fmt]
+        hubs = () if links.private else settings.hubs  # private feeds are never announced
+        _links(skeleton, self_url, MEDIA_TYPES[fmt], links.page, hubs)
+        head, _, tail = _split(_serialise(skeleton, fmt), fmt)
+        column = 0 if fmt == "atom" else 1
+        body = b"".join(_FRAGMENTS.get((item, params))[column] for item in items)
+        out[fmt] = head + body + tail
+    return out
+
+
+def render_whole(
+    settings: RenderSettings, feed: FeedConfig, items: tuple[Item, ...], links: FeedLinks
+) -> dict[str, bytes]:
+    """:func:`render_syndication` in one feedgen render, without fragments (for tests)."""
     wanted = [fmt for fmt in ("atom", "rss") if fmt in feed.formats]
     if not wanted:
         return {}
@@ -178,7 +220,56 @@ def render_syndication(
     out = {}
     for fmt in wanted:
         self_url = None if links.private else links.files[fmt]
-        hubs = () if links.private else settings.hubs  # private feeds are never announced
+        hubs = () if links.private else settings.hubs
         _links(fg, self_url, MEDIA_TYPES[fmt], links.page, hubs)
-        out[fmt] = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
+        out[fmt] = _serialise(fg, fmt)
     return out
+
+
+def _serialise(fg: FeedGenerator, fmt: str) -> bytes:
+    return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
+
+
+# Where entries start and where the entries of a document end: an entry element starts a
+# line at its depth (text and attributes never hold a raw "<"), and the closing tags follow.
+_MARKS = {"atom": (b"\n  <entry>", b"</feed>\n"), "rss": (b"\n    <item>", b"  </channel>\n")}
+
+
+def _split(document: bytes, fmt: str) -> tuple[bytes, list[bytes], bytes]:
+    """A serialised feed as (head, one fragment per entry, tail)."""
+    start, end = _MARKS[fmt]
+    stop = document.rindex(end)
+    first = document.find(start)
+    if first < 0 or first > stop:
+        return document[:stop], [], document[stop:]
+    body = document[first + 1 : stop]
+    cuts = body.split(start)  # every entry after the first starts with the mark
+    fragments = [cuts[0] + b"\n", *(start[1:] + c + b"\n" for c in cuts[1:])]
+    fragments[-1] = fragments[-1][:-1]  # the last one's line break is the body's own
+    return document[: first + 1], fragments, document[stop:]
+
+
+class _Fragments:
+    """Serialised entries by (item, content mode, max related, site URL), least recently
+    used dropped first: the entries of a daemon's feeds stay, so a feed that changes by one
+    entry renders one entry."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
+
+    def __contains__(self, key: tuple) -> bool:
+        return key in self.data
+
+    def get(self, key: tuple) -> tuple[bytes, bytes]:
+        self.data.move_to_end(key)
+        return self.data[key]
+
+    def put(self, key: tuple, value: tuple[bytes, bytes]) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+_FRAGMENTS = _Fragments(8192)

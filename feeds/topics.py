@@ -16,8 +16,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from anyascii import anyascii
-
 KEEP_SYMBOLS = "+#&@"  # part of a name: C++, C#, F#, R&D, AT&T, @home
 SYMBOL_WORDS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
 MAX_SLUG = 80  # leaves room for a "-" and an 8-digit hash within a slug's 100 characters
@@ -52,6 +50,8 @@ def slugify(name: str) -> str:
     readable is left. Other scripts are transliterated by anyascii ("日本語" -> ri-ben-yu)."""
     key = "".join(SYMBOL_WORDS.get(ch, ch) for ch in topic_key(name))
     if not key.isascii():
+        from anyascii import anyascii  # only other scripts need it (~10 ms to import)
+
         # anyascii runs ideographs together ("RiBenYu"): one word each reads better.
         key = "".join(f" {anyascii(ch)} " if _is_ideograph(ch) else anyascii(ch) for ch in key)
     slug = _NOT_SLUG.sub("-", key.lower()).strip("-")

@@ -43,19 +43,16 @@ MUTATIONS: list[tuple[str, str, str]] = [
         "        if any(seq in rest for seq in _BAD_SEQUENCES):\n            return True\n",
         "",
     ),
-    ("line separator U+2028", '_BAD_SEQUENCES = (b"\\xe2\\x80\\xa8", ', "_BAD_SEQUENCES = ("),
-    ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf"', 'b"\\xef\\xbb\\xbf"'),
-    (
-        "BOM U+FEFF",
-        'b"\\xe2\\x80\\xa9", b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe"',
-        'b"\\xe2\\x80\\xa9", b"\\xef\\xbf\\xbe"',
-    ),
-    ("U+FFFE", 'b"\\xef\\xbb\\xbf", b"\\xef\\xbf\\xbe",', 'b"\\xef\\xbb\\xbf",'),
-    (
-        "U+FFFF",
-        'b"\\xef\\xbf\\xbe",\n                  b"\\xef\\xbf\\xbf")',
-        'b"\\xef\\xbf\\xbe",)',
-    ),
+    *[
+        (name, f"    {seq},\n", "")
+        for name, seq in (
+            ("line separator U+2028", 'b"\\xe2\\x80\\xa8"'),
+            ("paragraph separator U+2029", 'b"\\xe2\\x80\\xa9"'),
+            ("BOM U+FEFF", 'b"\\xef\\xbb\\xbf"'),
+            ("U+FFFE", 'b"\\xef\\xbf\\xbe"'),
+            ("U+FFFF", 'b"\\xef\\xbf\\xbf"'),
+        )
+    ],
     (
         "C1 controls (NEL)",
         '        if b"\\xc2" in rest and _C1.search(rest) is not None:\n            return True\n',
@@ -73,6 +70,21 @@ MUTATIONS: list[tuple[str, str, str]] = [
         "block scalar headers",
         '_BLOCK_HEADER = re.compile(rb"[|>][-+]? *(?:\\n|$)")',
         '_BLOCK_HEADER = re.compile(rb"[|>]")',
+    ),
+    (
+        "flow empties: alone on their line",
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\}) *\\n")',
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\})")',
+    ),
+    (
+        "flow empties: only empty ones",
+        '_FLOW_EMPTY = re.compile(rb"(?:\\[\\]|\\{\\}) *\\n")',
+        '_FLOW_EMPTY = re.compile(rb"[\\[{]")',
+    ),
+    (
+        "flow collections at a node start",
+        "        return _FLOW_EMPTY.match(source, i) is None\n",
+        "        return False\n",
     ),
     ("node start after an indicator", '(j < i and source[j - 1] in b"-?:")', "False"),
     *[

@@ -152,3 +152,118 @@ def test_cached_uncached_serial_and_parallel_runs_are_identical(tmp_path: Path) 
         results.append(project.feed_files())
     assert all(r == results[0] for r in results[1:])
     assert len(results[0]) == 4
+
+
+def test_a_run_with_nothing_changed_decodes_no_item_and_renders_nothing(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file-version table is apart from the items: a run that finds every seed, the
+    config and every published file as the last run left them answers from that run."""
+    import feeds.render
+
+    _setup(project)
+    config = load_config(project.config_path)
+    first = generate(config)
+    files = project.feed_files()
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("decoded or rendered")
+
+    monkeypatch.setattr(cache, "_items_decoder", refuse)
+    monkeypatch.setattr(feeds.render, "render", refuse)
+    again = generate(config)
+    assert again.kept is not None and again.build is None
+    assert again.written is not None and again.written.written == []
+    assert [r[:3] for r in again.rows()] == [r[:3] for r in first.rows()]
+    assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
+    assert project.feed_files() == files
+
+
+def test_the_last_run_is_not_trusted_when_anything_moved(project: Project) -> None:
+    _setup(project, 4)
+    config = load_config(project.config_path)
+    generate(config)
+    assert generate(config).kept is not None
+    (project.output / "ai.atom").unlink()  # a published file gone
+    report = generate(config)
+    assert report.kept is None and report.written and report.written.written == ["ai.atom"]
+    assert generate(config).kept is not None
+    project.configure([{"slug": "all", "title": "All, renamed"}])  # another config
+    assert generate(load_config(project.config_path)).kept is None
+    project.seed(  # a held-back item: its time is the last run's next release
+        "f.md", title="F", webUrl="https://news.example/f", publishedDateTime="2025-06-01T00:00:00Z"
+    )
+    import datetime as dt
+
+    config = load_config(project.config_path)
+    generate(config, now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    assert generate(config, now=dt.datetime(2025, 1, 2, tzinfo=dt.UTC)).kept is not None
+    due = generate(config, now=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+    assert due.kept is None and "F" in (project.output / "all.atom").read_text()
+
+
+def test_a_damaged_items_file_is_parsed_again_with_one_warning(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    _setup(project, 5)
+    config = load_config(project.config_path)
+    generate(config)
+    expected = project.feed_files()
+    (items,) = (project.root / ".feeds" / "cache").glob("*.items")
+    data = items.read_bytes()
+    items.write_bytes(data[:-5] + bytes([data[-5] ^ 0xFF]) + data[-4:])
+    project.seed("s000.md", title="Story 0, edited", webUrl="https://news.example/0")
+    with caplog.at_level(logging.WARNING, logger="feeds"):
+        report = generate(config)
+    assert report.stats.parsed == 5  # every seed again, not only the edited one
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) >= 1
+    assert "Story 0, edited" in (project.output / "all.atom").read_text()
+    project.seed("s000.md", title="Story 0", webUrl="https://news.example/0", topics=["Robots"],
+                 quality=0, publishedDateTime="2024-01-01T00:00:00Z")  # fmt: skip
+    generate(config)
+    assert project.feed_files() == expected
+
+
+def test_a_run_on_the_cache_and_its_own_parses_writes_what_a_fresh_run_writes(
+    tmp_path: Path,
+) -> None:
+    """Records from the cache and records parsed in the run keep their extras apart and
+    together (chunk numbers are renumbered when the cached ones are loaded)."""
+    outputs = []
+    for mode in ("cached", "fresh"):
+        (tmp_path / mode).mkdir()
+        project = Project(tmp_path / mode)
+        _setup(project, 150)
+        config = load_config(project.config_path)
+        if mode == "cached":
+            generate(config)
+        for i in (3, 77, 149):
+            project.seed(
+                f"s{i:03d}.md",
+                title=f"Story {i}, edited",
+                webUrl=f"https://x.example/{i}",
+                topics=["AI"],
+                quality=90,
+                publishedDateTime="2024-02-01T00:00:00Z",
+            )
+        (project.seeds / "s010.md").unlink()
+        generate(config, use_cache=mode == "cached")
+        outputs.append(project.feed_files())
+    assert outputs[0] == outputs[1]
+
+
+def test_extras_are_freed_with_their_last_record() -> None:
+    from feeds.extras import CHUNK, Extras, split_all
+    from tests.helpers import make_item
+
+    items = [make_item(f"https://news.example/{n}", title=f"T{n}") for n in range(CHUNK + 3)]
+    records, chunks = split_all([*items[:2], None, *items[2:]])
+    extras = Extras()
+    extras.add(records, chunks)
+    assert len(extras.chunks) == 2 and extras.live == [CHUNK, 3]
+    placed = [r for r in records if r is not None]
+    assert [extras.item(r).title for r in placed] == [i.title for i in items]
+    for r in placed[CHUNK:]:
+        extras.forget(r)
+    assert extras.chunks[1] == b"" and extras.chunks[0]
+    assert extras.item(placed[5]).title == "T5"

@@ -384,3 +384,18 @@ def test_every_spelling_of_the_config_path_is_one_config(
     report = generate(load_config(tmp_path / "config.yaml"))
     assert report.written is not None and "b.atom" in report.written.removed
     assert not (project.output / "b.atom").exists()
+
+
+def test_watch_settings(tmp_path: Path) -> None:
+    from tests.helpers import Project
+
+    project = Project(tmp_path)
+    project.configure([], watch={"notify": False, "rescan": "1h"})
+    config = load_config(project.config_path)
+    assert (config.watch, config.rescan_seconds) == (False, 3600)
+    project.configure([])
+    config = load_config(project.config_path)
+    assert (config.watch, config.rescan_seconds) == (True, 300)
+    project.configure([], watch={"rescan": "never"})
+    with pytest.raises(ConfigError, match=r"watch\.rescan: expected a duration"):
+        load_config(project.config_path)

@@ -424,3 +424,54 @@ def test_reloads_move_the_lock_and_the_output_with_the_config(project: Project) 
             WriterLock(project.root / "other-state", project.root / other).acquire().release()
     finally:
         daemon.lock.release()
+
+
+def test_a_file_read_again_unchanged_rebuilds_nothing(tmp_path: Path) -> None:
+    """A touch, or a racily clean seed read again, says what it said: the tick reads it and
+    renders nothing (the record held is kept)."""
+    project = Project(tmp_path)
+    project.configure(FEEDS)
+    path = project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a")
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    daemon.tick(NOW)
+    before = snapshot(project.output)
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    report = daemon.tick(NOW)
+    assert (report.parsed, report.rerendered, report.files_written) == (1, 0, 0)
+    assert snapshot(project.output) == before
+
+
+def test_ticks_name_automatic_topics_as_a_fresh_generate_does(tmp_path: Path) -> None:
+    """The daemon's kept topic counts follow the defaults' filters and the clock: a topic only
+    an unpublished or an embargoed item carries appears when, and only when, generate's does."""
+    project = Project(tmp_path)
+    project.configure([], auto_topics=True, defaults={"min_quality": 10, "status": "published"})
+    fresh_config = tmp_path / "fresh.yaml"
+    data = yaml.safe_load(project.config_path.read_text())
+    fresh_config.write_text(yaml.safe_dump({**data, "output": "fresh"}))
+    project.seed("a.md", title="A", topics=["AI"], webUrl="https://news.example/a", quality=50)
+    project.seed(
+        "s.md", title="S", topics=["Secret"], webUrl="https://news.example/s", published=False
+    )
+    project.seed(
+        "e.md",
+        title="E",
+        topics=["Embargoed", "AI"],
+        webUrl="https://news.example/e",
+        publishedDateTime="2025-03-01T00:00:00Z",
+    )
+    daemon = Daemon(project.config_path, load_config(project.config_path))
+    later = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
+    for when, slugs in ((NOW, ["ai"]), (later, ["ai", "embargoed"])):
+        daemon.tick(when)
+        generate(load_config(fresh_config), now=when)
+        assert sorted(p.stem for p in project.output.glob("*.atom")) == slugs
+        assert project.feed_files() == {
+            p.name: p.read_bytes()
+            for p in sorted((tmp_path / "fresh").glob("*"))
+            if p.suffix in (".atom", ".rss")
+        }
+    project.seed("s.md", title="S", topics=["Secret"], webUrl="https://news.example/s")
+    daemon.tick(later)
+    assert sorted(p.stem for p in project.output.glob("*.atom")) == ["ai", "embargoed", "secret"]

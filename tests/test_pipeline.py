@@ -220,7 +220,7 @@ def test_no_cache_parses_everything_and_rebuilds_the_cache(
     project.configure([{"slug": "all", "title": "All"}])
     config = load_config(project.config_path)
     generate(config)
-    (cache,) = (project.root / ".feeds" / "cache").iterdir()
+    (cache,) = (project.root / ".feeds" / "cache").glob("*.msgpack")
     cache.write_bytes(b"garbage")
     parsed: list[str] = []
     real = feeds.incremental.load_seed
@@ -231,3 +231,22 @@ def test_no_cache_parses_everything_and_rebuilds_the_cache(
     assert parsed == ["a.md"]
     generate(config)  # the rebuilt cache is used: nothing parsed
     assert parsed == ["a.md"]
+
+
+def test_a_file_left_alone_is_looked_at_by_every_run(project: Project) -> None:
+    """A file feeds did not write where a feed goes is said on every run (even one that finds
+    nothing else changed), and the feed is published there once it is moved away."""
+    project.seed("a.md", title="A", webUrl="https://news.example/a", topics=["AI"])
+    project.configure([{"slug": "ai", "title": "AI", "topics": ["AI"]}])
+    project.output.mkdir(exist_ok=True)
+    (project.output / "ai.atom").write_bytes(b"the site's own file")
+    config = load_config(project.config_path)
+    for _ in range(2):
+        report = generate(config)
+        assert any("left ai.atom" in note for note in report.notes)
+        assert (project.output / "ai.atom").read_bytes() == b"the site's own file"
+    (project.output / "ai.atom").unlink()
+    report = generate(config)
+    assert not report.notes
+    assert titles(project.output / "ai.atom") == ["A"]
+    assert generate(config).kept is not None  # now nothing changed: the last run's answer

@@ -96,3 +96,51 @@ def test_empty_feed_has_a_fixed_updated_time() -> None:
     atom = parse_feed(render(SETTINGS, FEED, ()).files["ai.atom"])
     assert atom.entries == []
     assert atom.feed.updated == "2000-01-01T00:00:00+00:00"
+
+
+def test_rendering_from_fragments_is_one_whole_render() -> None:
+    """Atom, RSS and JSON Feed documents assembled from memoised per-entry parts are the
+    bytes of one render of the whole feed, in any order, for any mix of settings, with
+    entries shared between feeds and rendered before under other settings."""
+    import random
+
+    from feeds.items import Image, Related
+    from feeds.jsonfeed import render_json, render_json_whole
+    from feeds.syndication import render_syndication, render_whole
+
+    rng = random.Random(7)
+    pool = [
+        _item(
+            n,
+            summary=rng.choice(["", f"Summary {n} <b>&amp;", "x" * 300]),
+            provider=rng.choice([None, Provider("Outlet", "news.example"), Provider("Ünï")]),
+            images=rng.choice([(), (Image(f"https://img.example/{n}.jpg", 640, 360),)]),
+            related=tuple(
+                Related(f"R{n}.{k}", f"https://r.example/{n}/{k}", None, rng.choice([None, 5]))
+                for k in range(rng.randint(0, 3))
+            ),
+            type=rng.choice([None, "video"]),
+            link=rng.choice([f"https://news.example/{n}", None]),
+        )
+        for n in range(1, 28)
+    ]
+    settings = [SETTINGS, RenderSettings(SITE, 60, hubs=("https://hub.example/",))]
+    for round_ in range(40):
+        feed = dataclasses.replace(
+            FEED,
+            slug=f"f{round_ % 3}",
+            content=rng.choice(["full", "summary"]),
+            max_related=rng.choice([0, 1, 5]),
+            private=rng.random() < 0.2,
+            formats=rng.choice([("atom", "rss", "json"), ("rss",), ("atom", "json")]),
+        )
+        chosen = rng.choice(settings)
+        items = tuple(rng.sample(pool, rng.randint(0, 6)))
+        links = chosen.links(feed)
+        assert render_syndication(chosen, feed, items, links) == render_whole(
+            chosen, feed, items, links
+        ), round_
+        if "json" in feed.formats:
+            assert render_json(chosen, feed, items, links) == render_json_whole(
+                chosen, feed, items, links
+            ), round_

@@ -1,9 +1,18 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.problems import SeedError
-from feeds.seeds import SeedFile, discover, front_matter, parse_record, read_seed
+from feeds.seeds import (
+    SeedFile,
+    discover,
+    front_matter,
+    front_matter_by_lines,
+    parse_record,
+    read_seed,
+)
 
 
 def test_front_matter_is_between_the_first_two_dashes() -> None:
@@ -83,3 +92,86 @@ def test_dates_stay_text_and_duplicate_keys_are_noted() -> None:
     )
     assert raw.record == {"title": "b", "publishedDateTime": "2024-02-30T10:00:00Z"}
     assert raw.notes == ["title: duplicate key on line 4; the last value is used"]
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "---",
+                "--- ",
+                "----",
+                "-- -",
+                "a: 1",
+                "",
+                " ",
+                "x",
+                "---\t",
+                "\r",
+                "\x85",
+                "\u2028",
+                "\x0c",
+                "#",
+            ]
+        ),
+        max_size=8,
+    ).map("\n".join),
+    st.booleans(),
+)
+def test_the_fast_cut_is_the_line_by_line_cut(text: str, opened: bool) -> None:
+    """front_matter's find()-based cut gives what splitting into lines gives, errors too."""
+    text = "---\n" + text if opened else text
+
+    def cut(f):  # type: ignore[no-untyped-def]
+        try:
+            return f(text, "s.md")
+        except SeedError as exc:
+            return (exc.reason, exc.line)
+
+    assert cut(front_matter) == cut(front_matter_by_lines)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"a",
+                b" ",
+                b"\n",
+                b"\r",
+                b"\t",
+                b"\x00",
+                b"\x1b",
+                b"\x7f",
+                b"\xc2\x85",
+                b"\xc2\x80",
+                b"\xc2\x9f",
+                b"\xc2\xa0",
+                b"\xef\xbb\xbf",
+                b"\xef\xbf\xbe",
+                b"\xef\xbf\xbf",
+                b"\xe2\x80\x99",
+                b"\xc3\xa9",
+                b"\xe9",
+                b"\xff",
+                b"\xf0\x9f\x98\x80",
+                b"\xed\xa0\x80",
+                b"\xe2\x80\xa8",
+            ]
+        ),
+        max_size=12,
+    ).map(b"".join)
+)
+def test_plain_utf8_needs_no_decoding_help_or_repair(data: bytes) -> None:
+    """The byte-level test read_seed runs first never accepts what decode() or
+    repair_for_yaml() would change or note."""
+    from feeds.seeds import _plain_utf8, decode
+    from feeds.text import repair_for_yaml
+
+    text = _plain_utf8(data)
+    if text is not None:
+        notes: list[str] = []
+        assert repair_for_yaml(decode(data, "s.md", notes)) == (text, 0)
+        assert notes == []

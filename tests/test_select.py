@@ -1,8 +1,8 @@
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from feeds.config import Config, FeedConfig, parse_config
 from feeds.items import Item

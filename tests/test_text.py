@@ -1,12 +1,16 @@
 import html
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.text import (
     DEFUSER,
     defuse,
+    is_clean,
     placeholder_reason,
     repair_text,
+    repair_text_in_full,
     strip_illegal,
     truncate,
     visible,
@@ -159,3 +163,102 @@ def test_strip_illegal_removes_surrogates() -> None:
 )
 def test_placeholder_excerpts(excerpt: str, reason: str | None) -> None:
     assert placeholder_reason(excerpt, "The title") == reason
+
+
+TEXTISH = st.lists(
+    st.sampled_from(
+        [
+            *"aZ09 .,<>&;#/-_!?'\"=",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\x00",
+            "\x7f",
+            "é",
+            "â€™",
+            "\u202e",
+            "\u200b",
+            "\u00ad",
+            "\xa0",
+            "\u2028",
+            "\u3000",
+            "\u200d",
+            "’",
+            "Ã©",
+            "&amp;",
+            "<b>",
+            "</p>",
+            "P<NP",
+            "\ufeff",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(TEXTISH, st.sampled_from([None, 1, 5, 20, 200]))
+def test_the_cheap_test_never_changes_a_result(value: str, limit: int | None) -> None:
+    """repair_text skips every step for text is_clean() passes: it must be what the steps
+    would have made of it."""
+    assert repair_text(value, limit) == repair_text_in_full(value, limit)
+    if is_clean(value) and (limit is None or len(value) <= limit) and value.isascii():
+        assert repair_text_in_full(value, limit) == value
+
+
+MOJIBAKE_PRONE = st.lists(
+    st.sampled_from(
+        [
+            *"aZz .,?!\n-",
+            "Ã",
+            "Â",
+            "â",
+            "€",
+            "™",
+            "œ",
+            "Œ",
+            "°",
+            "’",
+            "“",
+            "”",
+            "é",
+            "à",
+            "²",
+            "Ø",
+            "Ù",
+            "–",
+            "√",
+            "±",
+            "‚",
+            "Ä",
+            "ì",
+            "в",
+            "Ђ",
+            "Г",
+            "ў",
+            "В",
+            "β",
+            "Ά",
+            "ā",
+            "\xa0",
+            "\x85",
+            "\ufffd",
+            "ß",
+            "§",
+            "│",
+            "¦",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(MOJIBAKE_PRONE)
+def test_mojibake_windows_find_what_a_whole_search_finds(value: str) -> None:
+    import ftfy.badness
+
+    from feeds.text import looks_like_mojibake
+
+    assert looks_like_mojibake(value) == ftfy.badness.is_bad(value)
