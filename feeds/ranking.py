@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Corpus:
         self.spellings: dict[str, Counter[str]] = {}
         self.order: list[Item] = []  # every item, newest first (for held-back items)
         self._states: dict[tuple, _Ranked] = {}
+        self.changes = 0  # bumped by every update
+        self._spellings_memo: tuple[tuple[int, int], Mapping[str, Mapping[str, int]]] | None = None
         for item in items:
             self._index(item)
         self.order = sorted(self.items.values(), key=_ORDER)
@@ -116,23 +119,33 @@ class Corpus:
 
     def topic_spellings(self, now: dt.datetime | None = None) -> Mapping[str, Mapping[str, int]]:
         """:func:`~feeds.select.spellings_of` the corpus at ``now``: the kept counts less the
-        held-back items' (few, and at the top of the newest-first order)."""
-        held = self.order[: _held_back(self.order, horizon_of(now))]
-        held = [item for item in held if self._counted(item)]
-        if not held:
-            return self.spellings
-        spellings: dict[str, Mapping[str, int]] = dict(self.spellings)
-        for item in held:
-            for name, key in zip(item.topics, item.topic_keys, strict=True):  # type: ignore[arg-type]
-                counts = Counter(spellings[key])
-                counts[name] -= 1
-                spellings[key] = +counts  # drops spellings no item carries any more
-                if not spellings[key]:
+        held-back items' (at the top of the newest-first order). Remembered until the corpus
+        changes or an item comes due, so an idle tick does not count them again."""
+        held = _held_back(self.order, horizon_of(now))
+        if self._spellings_memo is not None and self._spellings_memo[0] == (self.changes, held):
+            return self._spellings_memo[1]
+        minus: dict[str, Counter[str]] = {}
+        for item in self.order[:held]:
+            if self._counted(item):
+                for name, key in zip(item.topics, item.topic_keys, strict=True):  # type: ignore[arg-type]
+                    minus.setdefault(key, Counter())[name] += 1
+        spellings: Mapping[str, Mapping[str, int]] = self.spellings
+        if minus:
+            spellings = dict(self.spellings)
+            for key, gone in minus.items():
+                left = Counter(spellings[key])
+                left.subtract(gone)
+                left = +left  # drops spellings no item carries any more
+                if left:
+                    spellings[key] = left
+                else:
                     del spellings[key]
+        self._spellings_memo = ((self.changes, held), spellings)
         return spellings
 
     def update(self, changes: Iterable[tuple[Item | None, Item | None]]) -> None:
         """Apply item changes: (old, new) per seed, None for absent."""
+        self.changes += 1
         for old, new in changes:
             if old is not None and self.items.get(old.source) is old:
                 self._unindex(old)
@@ -243,15 +256,20 @@ class Corpus:
         def current(item: Item) -> bool:
             return item.published <= horizon and state.eligible(item)
 
-        # Ids whose every eligible member is held back are no entry at all.
-        held = {i.id for i in ranked[:future]}
-        gone = sum(not any(map(current, self.by_id[i])) for i in held)
+        # Ids whose every eligible member is held back are no entry at all. Most ids have
+        # one member (held back, since it is in this part of the ranking): only a duplicate
+        # group needs its members looked at.
+        gone = 0
+        by_id = self.by_id
+        for i in {i.id for i in itertools.islice(ranked, future)}:
+            group = by_id[i]
+            gone += len(group) == 1 or not any(map(current, group))
         distinct = len(ranked) - state.dups - gone
         dropped["duplicate"] = len(ranked) - future - distinct
         kept: list[Item] = []
         taken: set[str] = set()
         limit = feed.max_items
-        for item in ranked[future:]:
+        for item in itertools.islice(ranked, future, None):  # no copy of a long list
             if len(kept) == limit:
                 break
             if item.id in taken:
@@ -278,7 +296,8 @@ class Corpus:
         """When the first held-back item comes due (None: none is held back)."""
         order = self.order
         i = _held_back(order, horizon_of(now))
-        return min(item.published for item in order[:i]) if i else None
+        # The order is by publication (see _held_back): the last held-back item is the first due.
+        return order[i - 1].published if i else None
 
 
 def _held_back(ranked: list[Item], horizon: dt.datetime) -> int:
