@@ -30,8 +30,9 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+
+from run import config_text  # the site bench/run.py measures (bench/ is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -67,20 +68,6 @@ def edit(seeds: Path) -> None:
     for k, path in enumerate(files[60:62]):
         body = path.read_text().replace("https://", f"https://sub{k}.", 2)
         (sub / f"s{k}.md").write_text(body.replace('title: "', 'title: "Sub: ', 1))
-
-
-def config_text(seeds: Path) -> str:
-    return textwrap.dedent(f"""
-        site: {{title: Bench, url: "https://example.org/feeds/"}}
-        seeds: {seeds}
-        output: output
-        cache: cache
-        defaults: {{min_quality: 40}}
-        auto_topics: true
-        feeds:
-          - {{slug: all, title: Everything published}}
-          - {{slug: review, title: Review queue, status: any, min_quality: 0, private: true}}
-    """)
 
 
 def run_variant(name: str, pristine: Path, work: Path) -> None:

@@ -237,13 +237,10 @@ def corpus(n: int, work: Path) -> Path:
     return path
 
 
-def project(n: int, seeds: Path, work: Path) -> Path:
+def config_text(seeds: Path) -> str:
     """The benchmark site: every published item, an editors' review queue (a private feed,
     as the shipped one is) and one automatic feed per topic."""
-    root = work / f"project-{n}"
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "config.yaml").write_text(
-        textwrap.dedent(f"""
+    return textwrap.dedent(f"""
         site: {{title: Bench, url: "https://example.org/feeds/"}}
         seeds: {seeds}
         output: output
@@ -254,7 +251,12 @@ def project(n: int, seeds: Path, work: Path) -> Path:
           - {{slug: all, title: Everything published}}
           - {{slug: review, title: Review queue, status: any, min_quality: 0, private: true}}
     """)
-    )
+
+
+def project(n: int, seeds: Path, work: Path) -> Path:
+    root = work / f"project-{n}"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.yaml").write_text(config_text(seeds))
     return root
 
 

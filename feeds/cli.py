@@ -119,9 +119,6 @@ def _summary(report: Report) -> None:
 class _ProgressBar:
     """Progress on stderr for long parses, only when a person is watching it."""
 
-    def __init__(self) -> None:
-        self.shown = False
-
     def __call__(self, done: int, total: int) -> None:
         if total < 2000:
             return
@@ -132,7 +129,6 @@ class _ProgressBar:
             err=True,
             nl=False,
         )
-        self.shown = True
         if done == total:
             click.echo("", err=True)
 

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
@@ -426,7 +426,7 @@ class Pipeline:
         self.settings = RenderSettings.of(config)
         # A writing run may keep compiled templates in the state folder (check and explain
         # write nothing).
-        self._writing_settings = RenderSettings.of(config, config.state / "compiled")
+        self._writing_settings = replace(self.settings, compiled=config.state / "compiled")
         self.parse_cache: ParseCache | None = None
         self.cache_dirty = False
         self.save_cache_every = save_cache_every

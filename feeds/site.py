@@ -18,7 +18,7 @@ from pathlib import Path
 
 from feeds import __version__
 from feeds.config import Config, FeedConfig, Site
-from feeds.files import INDEX, SYNDICATION, file_name
+from feeds.files import SYNDICATION, file_name
 from feeds.items import Item
 
 # An empty feed has no newest entry; a fixed instant keeps its bytes stable (never "now").
@@ -137,7 +137,3 @@ class RenderSettings:
             return FeedLinks(base, names, private=True)
         page = base + file_name(feed.slug, "html") if "html" in feed.formats else base
         return FeedLinks(page, {fmt: base + file_name(feed.slug, fmt) for fmt in feed.formats})
-
-    @property
-    def index_url(self) -> str:
-        return self.site.url + INDEX

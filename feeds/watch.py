@@ -138,10 +138,6 @@ class SeedWatcher:
         with contextlib.suppress(OSError):
             self._inotify.close()
 
-    @property
-    def watches(self) -> int:
-        return len(self._folders)
-
     def _watch_tree(self, folder: str) -> None:
         """Watch ``folder`` and every (non-hidden, non-symlinked) folder under it; raises
         OSError (ENOSPC: the watch limit) for the first one that cannot be watched."""
