@@ -26,7 +26,7 @@ from feeds.items import Record, TextLimits
 from feeds.problems import Problem
 from feeds.store import clean_temporaries, write_atomic
 
-FORMAT = 6  # 6: file versions as one int; 5: records carry a digest of their extras
+FORMAT = 7  # 7: related coverage kept pending; 6: versions as one int; 5: extras digest
 MAGIC = b"feeds-parse-cache\n"
 ITEMS_MAGIC = b"feeds-parse-items\n"
 log = logging.getLogger("feeds")

@@ -84,12 +84,14 @@ def load_seed(
 ) -> Parsed:
     """One seed file as an item (or None) plus its located problems; never raises.
 
-    ``fast`` tries the rapidyaml parser first (see :func:`feeds.seeds.parse_record`).
+    The item's related coverage is usually pending (for :func:`~feeds.items.split` to
+    store). ``fast`` tries the rapidyaml parser first (see :func:`feeds.seeds.parse_record`).
     """
     display = str(seed.path)
     try:
         raw = read_seed(seed, fast)
-        result = normalize(raw.record, seed.name, authority, limits)
+        # Related coverage stays pending until an entry shows it (see PendingRelated).
+        result = normalize(raw.record, seed.name, authority, limits, lazy_related=True)
     except SeedError as exc:
         return None, [Problem(display, exc.reason, exc.line)]
     notes = raw.notes + result.notes

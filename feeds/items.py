@@ -87,6 +87,34 @@ class Related(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     quality: int | float | None = None
 
 
+# A seed's value as a related entry's field may hold it, exactly as msgpack keeps it.
+Scalar = str | int | float | bool | None
+
+
+class RawRelated(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+    """A related entry's fields as the seed has them (``provider``: a mapping's name and
+    domain, None for anything else), normalised only when its item's entry is rendered."""
+
+    title: Scalar
+    web_url: Scalar
+    original_url: Scalar
+    provider: tuple[Scalar, Scalar] | None
+    quality: Scalar
+
+
+class PendingRelated(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+    """An item's related coverage, not normalised yet: most items are never rendered, and
+    normalising every related entry (URLs, text, outlets) cost a sixth of parsing a seed.
+    ``limit`` is the title length cap the seeds were read with."""
+
+    limit: int
+    entries: tuple[RawRelated, ...]
+
+    def resolve(self) -> tuple[Related, ...]:
+        """The related coverage, exactly as :func:`normalize` makes it eagerly."""
+        return tuple(r for raw in self.entries if (r := _resolve(raw, self.limit)) is not None)
+
+
 class Item(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     """One news item, ready for selection and rendering (``images``: the lead image only,
     the one entries show)."""
@@ -110,6 +138,8 @@ class Item(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     # newest-first order (its publication; a duplicate group's newest, see select).
     topic_keys: tuple[str, ...] | None = None
     sort_ts: float | None = None
+    # Set only between parsing and packing (see PendingRelated): ``related`` is then empty.
+    pending_related: PendingRelated | None = None
 
     def __post_init__(self) -> None:
         # Topic names recur across the whole corpus: share one string object per name.
@@ -173,6 +203,7 @@ class Extra(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     provider: Provider | None
     images: tuple[Image, ...]
     related: tuple[Related, ...]
+    pending_related: PendingRelated | None = None  # then ``related`` is empty
 
 
 _SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -204,7 +235,15 @@ def split(item: Item) -> tuple[Record, Extra]:
         item.source,
         sort_ts,
     )
-    extra = Extra(item.title, item.summary, item.type, item.provider, item.images, item.related)
+    extra = Extra(
+        item.title,
+        item.summary,
+        item.type,
+        item.provider,
+        item.images,
+        item.related,
+        item.pending_related,
+    )
     digest = hashlib.blake2b(_encode_extra(extra), digest_size=16).digest()
     force_setattr(record, "extra_digest", digest)
     return record, extra
@@ -229,7 +268,7 @@ def join(record: Record, extra: Extra) -> Item:
         topics=record.topics,
         provider=extra.provider,
         images=extra.images,
-        related=extra.related,
+        related=extra.related if extra.pending_related is None else extra.pending_related.resolve(),
         source=record.source,
         topic_keys=record.topic_keys,
         sort_ts=record.sort_ts,
@@ -326,8 +365,13 @@ def number(value: Any) -> int | float | None:
 def _provider(value: Any) -> Provider | None:
     if not isinstance(value, dict):
         return None
-    name = _text(value.get("name"))
-    domain = _text(value.get("domain"))
+    return _provider_of(value.get("name"), value.get("domain"))
+
+
+def _provider_of(name_value: Any, domain_value: Any) -> Provider | None:
+    """An outlet from its raw name and domain (the domain names one that has no name)."""
+    name = _text(name_value)
+    domain = _text(domain_value)
     if not name:
         name = domain
     return _shared_provider(name, domain or None) if name else None
@@ -362,24 +406,107 @@ def _images(value: Any, notes: list[str]) -> tuple[Image, ...]:
     return tuple(images)
 
 
+def _raw_related(raw: dict[Any, Any]) -> RawRelated:
+    provider = raw.get("provider")
+    return RawRelated(
+        raw.get("title"),
+        raw.get("webUrl"),
+        raw.get("originalUrl"),
+        (provider.get("name"), provider.get("domain")) if isinstance(provider, dict) else None,
+        raw.get("quality"),
+    )
+
+
+def _resolve(raw: RawRelated, limit: int) -> Related | None:
+    """One related entry normalised, or None when it has no usable link or title: the one
+    statement of the rule, eager or pending."""
+    link = clean_url(raw.web_url) or clean_url(raw.original_url)
+    title = _text(raw.title, limit)
+    if not link or not title:
+        return None
+    provider = _provider_of(*raw.provider) if raw.provider is not None else None
+    return Related(title=title, link=link, provider=provider, quality=number(raw.quality))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_encode_pending = msgspec.msgpack.Encoder().encode
+
+
+def _pending_related(
+    raws: list[dict[Any, Any]], limit: int, published: dt.datetime
+) -> tuple[PendingRelated, dt.datetime] | None:
+    """:func:`_related` without normalising any entry but the newest usable one in the update
+    window (which sets `updated`, exactly as the eager loop would); None when the entries
+    must be normalised now: more than MAX_RELATED (the best are picked, with a note), or a
+    field msgpack cannot keep exactly (a container, bytes, a huge int, a lone surrogate)."""
+    if len(raws) > MAX_RELATED:
+        return None
+    horizon = published + RELATED_UPDATE_WINDOW
+    entries: list[RawRelated] = []
+    dated: list[tuple[dt.datetime, RawRelated]] = []
+    scalars = _SCALARS
+    for raw in raws:
+        entry = _raw_related(raw)
+        if not (
+            type(entry.title) in scalars
+            and type(entry.web_url) in scalars
+            and type(entry.original_url) in scalars
+            and type(entry.quality) in scalars
+            and (
+                entry.provider is None
+                or (type(entry.provider[0]) in scalars and type(entry.provider[1]) in scalars)
+            )
+        ):
+            return None
+        entries.append(entry)
+        when = raw.get("publishedDateTime")
+        if when is not None or "publishedDateTime" in raw:
+            try:
+                when = parse_time(when)
+            except ValueError:
+                continue
+            except Exception:  # the eager loop meets it only for a usable entry: let it
+                return None
+            if published < when <= horizon:
+                dated.append((when, entry))
+    pending = PendingRelated(limit, tuple(entries))
+    try:
+        _encode_pending(pending)  # what split() will store must be storable
+    except (OverflowError, UnicodeEncodeError):
+        return None
+    updated = published
+    for when, entry in sorted(dated, key=lambda d: d[0], reverse=True):
+        if _resolve(entry, limit) is not None:
+            updated = when
+            break
+    return pending, updated
+
+
 def _related(
-    value: Any, limits: TextLimits, notes: list[str], published: dt.datetime
-) -> tuple[tuple[Related, ...], dt.datetime]:
-    """The best related coverage, and the item's `updated` time it implies."""
+    value: Any,
+    limits: TextLimits,
+    notes: list[str],
+    published: dt.datetime,
+    lazy: bool = False,
+) -> tuple[tuple[Related, ...], dt.datetime, PendingRelated | None]:
+    """The best related coverage, and the item's `updated` time it implies; with ``lazy``,
+    usually the coverage still pending instead (see PendingRelated)."""
     updated = published
     if value is None:
-        return (), updated
+        return (), updated, None
     if not isinstance(value, list):
         notes.append(f"related: expected a list, got {_type_name(value)}; ignored")
-        return (), updated
+        return (), updated, None
+    raws = [raw for raw in value[:1000] if isinstance(raw, dict)]
+    if lazy and raws:
+        pending = _pending_related(raws, limits.max_title_length, published)
+        if pending is not None:
+            return (), pending[1], pending[0]
     horizon = published + RELATED_UPDATE_WINDOW
     out: list[Related] = []
-    for raw in value[:1000]:
-        if not isinstance(raw, dict):
-            continue
-        link = clean_url(raw.get("webUrl")) or clean_url(raw.get("originalUrl"))
-        title = _text(raw.get("title"), limits.max_title_length)
-        if not link or not title:
+    for raw in raws:
+        related = _resolve(_raw_related(raw), limits.max_title_length)
+        if related is None:
             continue
         try:
             when = parse_time(raw["publishedDateTime"]) if "publishedDateTime" in raw else None
@@ -387,19 +514,12 @@ def _related(
             when = None
         if when is not None and updated < when <= horizon:
             updated = when
-        out.append(
-            Related(
-                title=title,
-                link=link,
-                provider=_provider(raw.get("provider")),
-                quality=number(raw.get("quality")),
-            )
-        )
+        out.append(related)
     if len(out) > MAX_RELATED:
         notes.append(f"related: more than {MAX_RELATED} usable entries; the best kept")
         out.sort(key=related_rank)
         del out[MAX_RELATED:]
-    return tuple(out), updated
+    return tuple(out), updated, None
 
 
 def related_rank(r: Related) -> tuple[float, str, str]:
@@ -465,12 +585,16 @@ def normalize(
     name: str,
     authority: str = "feeds.invalid",
     limits: TextLimits = DEFAULT_LIMITS,
+    lazy_related: bool = False,
 ) -> Normalized:
     """Turn one raw seed record into an :class:`Item`.
 
     ``name`` is the seed's path relative to the seeds folder (used for messages and the
     fallback id); ``authority`` is the domain used in that fallback ``tag:`` id. Text is
-    repaired here, once, so every feed shows the same clean text.
+    repaired here, once, so every feed shows the same clean text. With ``lazy_related``
+    the related coverage is usually left pending (``Item.pending_related``), for
+    :func:`split` to store and :func:`join` to normalise: the same entries, the same notes,
+    the same `updated`.
     """
     notes: list[str] = []
     title = _text(record.get("title"), limits.max_title_length)
@@ -502,7 +626,9 @@ def normalize(
 
     # Seeds carry no modification time: an entry counts as updated when newer coverage of the
     # story arrives, never when fields no reader sees (heat, secured) change.
-    related, updated = _related(record.get("related"), limits, notes, published)
+    related, updated, pending = _related(
+        record.get("related"), limits, notes, published, lazy_related
+    )
     item = Item(
         id=original_url or web_url or tag_id(authority, name),
         link=web_url or original_url,
@@ -518,5 +644,6 @@ def normalize(
         images=_images(record.get("images"), notes)[:1],  # entries show the lead image
         related=related,
         source=name,
+        pending_related=pending,
     )
     return Normalized(item, notes)

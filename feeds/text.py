@@ -336,13 +336,32 @@ PLACEHOLDERS = frozenset(_PLACEHOLDER_WORDS.split())
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
+
+
+def _words(text: str) -> str:
+    """The text's letters and digits, case folded: what placeholders and titles compare by.
+
+    Made character by character (casefold, and dropping invisible and non-word ones, never
+    look at neighbours), so the words of a prefix are a prefix of the words."""
+    return _NON_WORD.sub("", visible(text).casefold())
+
+
 def placeholder_reason(excerpt: str, title: str) -> str | None:
     """Why an excerpt is no summary (a placeholder, the title again, a bare URL), or None."""
-    words = _NON_WORD.sub("", visible(excerpt).casefold())
-    if words in PLACEHOLDERS or not words:
-        return "a placeholder"
-    if words == _NON_WORD.sub("", visible(title).casefold()):
-        return "the same as the title"
+    title_words = _words(title)
+    enough = max(_LONGEST_PLACEHOLDER, len(title_words))
+    head = excerpt[: 2 * enough + 32]
+    words = _words(head)
+    # A head with more words than any placeholder or the title: neither is the whole excerpt
+    # (the common case, decided without folding a whole 1,000-character excerpt).
+    if len(words) <= enough:
+        if len(head) < len(excerpt):
+            words = _words(excerpt)
+        if words in PLACEHOLDERS or not words:
+            return "a placeholder"
+        if words == title_words:
+            return "the same as the title"
     if " " not in excerpt and _is_url(excerpt):
         return "a bare URL"
     return None

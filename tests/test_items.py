@@ -200,3 +200,111 @@ def test_one_spelling_per_topic_identity_is_kept() -> None:
     ).item
     assert item.topics == ("Power Apps", "AI", "C", "C++")
     assert item.topic_keys == ("power apps", "ai", "c", "c++")
+
+
+# --- related coverage left pending until an entry shows it ------------------------------
+
+_PUBLISHED = "2024-03-01T10:00:00Z"
+
+
+def _round_trip(record: dict, limits=None):
+    """What the parse path keeps: normalised lazily, packed, stored as msgpack, unpacked."""
+    import msgspec
+
+    from feeds.extras import Extras, split_all
+    from feeds.items import DEFAULT_LIMITS
+
+    lazy = normalize(record, "a.md", limits=limits or DEFAULT_LIMITS, lazy_related=True)
+    records, chunks = split_all([lazy.item])
+    # through the bytes a worker sends and the parse cache keeps
+    chunks = [msgspec.msgpack.decode(msgspec.msgpack.encode(c)) for c in chunks]
+    extras = Extras()
+    extras.add(records, chunks)
+    return lazy, extras.item(records[0])
+
+
+def _eager(record: dict, limits=None):
+    from feeds.items import DEFAULT_LIMITS
+
+    return normalize(record, "a.md", limits=limits or DEFAULT_LIMITS)
+
+
+def _seed(related) -> dict:
+    return {"title": "T", "publishedDateTime": _PUBLISHED, "related": related}
+
+
+def _rel(i: int, **over) -> dict:
+    entry = {
+        "title": f"Coverage {i}",
+        "webUrl": f"https://outlet{i}.example/story",
+        "provider": {"name": f"Outlet {i}", "domain": f"outlet{i}.example"},
+        "quality": 10 + i,
+        "publishedDateTime": f"2024-03-{2 + i:02d}T10:00:00Z",
+    }
+    entry.update(over)
+    return entry
+
+
+def test_pending_related_is_left_for_the_entry_and_resolves_to_the_eager_result() -> None:
+    record = _seed([_rel(1), _rel(2), "not a mapping", _rel(3, webUrl="ftp://x", originalUrl=None)])
+    lazy, item = _round_trip(record)
+    assert lazy.item.related == () and lazy.item.pending_related is not None
+    eager = _eager(record)
+    assert [r.title for r in item.related] == ["Coverage 1", "Coverage 2"]
+    assert item.related == eager.item.related
+    assert item.updated == eager.item.updated == parse_time("2024-03-04T10:00:00Z")
+    assert item.pending_related is None
+    assert lazy.notes == eager.notes
+
+
+def test_updated_comes_from_the_newest_usable_entry_in_the_window() -> None:
+    # The newest entry has no usable link and one is past the 30-day window: the
+    # update is the newest usable one inside it, as the eager loop finds it.
+    record = _seed(
+        [
+            _rel(1),
+            _rel(5, webUrl="javascript:alert(1)"),
+            _rel(2, publishedDateTime="2024-06-01T10:00:00Z"),
+            _rel(3, title="   "),
+            _rel(4, publishedDateTime="not a date"),
+        ]
+    )
+    lazy, item = _round_trip(record)
+    eager = _eager(record)
+    assert lazy.item.pending_related is not None
+    assert lazy.item.updated == item.updated
+    assert item.updated == eager.item.updated == parse_time("2024-03-03T10:00:00Z")
+    assert item.related == eager.item.related
+
+
+@pytest.mark.parametrize(
+    "related",
+    [
+        [_rel(i) for i in range(25)],  # more than MAX_RELATED: the best kept, with a note
+        [_rel(1, quality=10**30)],  # an int msgpack cannot hold
+        [_rel(1, title="lone \ud800 surrogate")],  # text msgpack cannot hold
+        [_rel(1, title=["a", "list"])],
+        [_rel(1, provider={"name": {"nested": 1}})],
+        "not a list",
+        None,
+        [],
+    ],
+)
+def test_related_the_lazy_path_cannot_keep_is_normalised_at_once(related) -> None:
+    lazy, item = _round_trip(_seed(related))
+    eager = _eager(_seed(related))
+    assert lazy.item.pending_related is None
+    assert item.related == eager.item.related
+    assert item.updated == eager.item.updated
+    assert lazy.notes == eager.notes
+
+
+def test_pending_related_keeps_the_title_limit_it_was_read_with() -> None:
+    from feeds.items import TextLimits
+
+    limits = TextLimits(max_title_length=12)
+    record = _seed([_rel(1, title="A rather long title for a related story")])
+    lazy, item = _round_trip(record, limits)
+    assert lazy.item.pending_related is not None
+    assert item.related == _eager(record, limits).item.related
+    assert len(item.related[0].title) <= 12

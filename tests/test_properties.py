@@ -205,3 +205,91 @@ def _any_records_give_valid_feeds(tmp_path: Path, examples: int) -> None:
     check()
     # One validator run for every file: it starts in ~0.5 s, and validates in milliseconds.
     w3c_validate(written)
+
+
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "https://a.example/x",
+            "http://b.example/y?q=1",
+            "javascript:alert(1)",
+            "//c.example/z",
+            "2024-03-05T10:00:00Z",
+            "2024-02-20",
+            "2024-03-05T10:00:00+05:00",
+            "mojibake patientâ€™s",
+            "<b>bold</b> &amp; more",
+            "NA",
+        ]
+    ),
+)
+# Dates around the item's (2024-03-01T10:00Z) and its 30-day update window's edges.
+_when_near = st.sampled_from(
+    [
+        "2024-03-01T10:00:00Z",
+        "2024-03-01T10:00:01Z",
+        "2024-03-15T10:00:00Z",
+        "2024-03-20",
+        "2024-03-31T10:00:00Z",
+        "2024-03-31T10:00:01Z",
+        "2024-03-31T15:00:00+05:00",
+        "2024-02-28T10:00:00Z",
+    ]
+)
+_when = st.one_of(_when_near, _scalar)
+_related_entry = st.one_of(
+    _scalar,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "title": st.one_of(st.sampled_from(["Story", "Other story", "  "]), _scalar),
+            "webUrl": st.one_of(
+                st.sampled_from(["https://a.example/1", "https://b.example/2"]), _scalar
+            ),
+            "originalUrl": _scalar,
+            "publishedDateTime": _when,
+            "quality": _scalar,
+            "provider": st.one_of(
+                _scalar,
+                st.fixed_dictionaries({}, optional={"name": _scalar, "domain": _scalar}),
+            ),
+        },
+    ),
+    # a plausible entry: usable more often than not, dated near the update window's edges
+    st.fixed_dictionaries(
+        {
+            "title": st.sampled_from(["Story", "Other story", " ", "<b>x</b>"]),
+            "webUrl": st.sampled_from(["https://a.example/1", "https://b.example/2", "ftp://c"]),
+            "publishedDateTime": _when_near,
+        },
+        optional={"quality": st.integers(0, 200), "provider": st.just({"name": "Outlet"})},
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(related=st.one_of(_scalar, st.lists(_related_entry, max_size=24)))
+def test_pending_related_resolves_exactly_as_eager_normalising(related) -> None:
+    """Whatever a seed's related list holds, leaving it pending until an entry shows it
+    (through msgpack, as workers and the parse cache carry it) changes no entry, no
+    `updated` time and no note."""
+    import msgspec
+
+    from feeds.extras import Extras, split_all
+    from feeds.items import normalize
+
+    record = {"title": "T", "publishedDateTime": "2024-03-01T10:00:00Z", "related": related}
+    eager = normalize(record, "a.md")
+    lazy = normalize(record, "a.md", lazy_related=True)
+    records, chunks = split_all([lazy.item])
+    extras = Extras()
+    extras.add(records, [msgspec.msgpack.decode(msgspec.msgpack.encode(c)) for c in chunks])
+    item = extras.item(records[0])
+    assert item.related == eager.item.related
+    assert item.updated == eager.item.updated
+    assert lazy.notes == eager.notes

@@ -165,6 +165,46 @@ def test_placeholder_excerpts(excerpt: str, reason: str | None) -> None:
     assert placeholder_reason(excerpt, "The title") == reason
 
 
+def _placeholder_reason_in_full(excerpt: str, title: str) -> str | None:
+    """The rule as first written: every character of the excerpt folded and compared."""
+    import re
+
+    from feeds.text import PLACEHOLDERS, _is_url
+
+    def words(text: str) -> str:
+        return re.sub(r"[\W_]+", "", visible(text).casefold())
+
+    if words(excerpt) in PLACEHOLDERS or not words(excerpt):
+        return "a placeholder"
+    if words(excerpt) == words(title):
+        return "the same as the title"
+    if " " not in excerpt and _is_url(excerpt):
+        return "a bare URL"
+    return None
+
+
+# Pieces whose folding or removal changes lengths: final sigma, ß, ligatures, a dotted I,
+# combining marks (no word characters), the defusing joiner, punctuation, placeholders.
+_FOLDY = st.lists(
+    st.sampled_from(
+        ["Σ", "ς", "ß", "ﬁ", "İ", "\u0301", DEFUSER, " ", "-", "_", ".", "N/A", "na", "x", "7", "ǅ"]
+    )
+    | st.text(max_size=3),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(excerpt=_FOLDY, title=_FOLDY, repeat=st.integers(0, 3))
+def test_placeholder_reason_reads_a_head_only_when_that_decides(
+    excerpt: str, title: str, repeat: int
+) -> None:
+    """The shortcut (deciding from the excerpt's head) never changes the reason, also
+    for excerpts that are the title again, padded, or repeated."""
+    for candidate in (excerpt, title + excerpt * repeat, (excerpt + " ") * repeat + title):
+        assert placeholder_reason(candidate, title) == _placeholder_reason_in_full(candidate, title)
+
+
 TEXTISH = st.lists(
     st.sampled_from(
         [
