@@ -3,9 +3,11 @@
 One file per seeds folder under the cache folder (default ``.feeds/cache/``, in the state folder),
 holding every seed's (path, mtime_ns, ctime_ns, size) and what parsing it produced. It is
 msgpack decoded by msgspec against the exact domain types, behind a header with the format
-version, the parser settings and a checksum of the body: a corrupt, truncated, foreign or
-stale file is discarded with one warning and never trusted. It is replaced by an atomic rename,
-so concurrent runs can only make each other's work redundant, never corrupt the file.
+version and the parser settings, and checked against a checksum of its body (the items file
+keeps its checksum in a trailer, so it is written and read a block at a time): a corrupt,
+truncated, foreign or stale file is discarded with one warning and never trusted. It is
+replaced by an atomic rename, so concurrent runs can only make each other's work redundant,
+never corrupt the file.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +27,9 @@ from feeds.extras import Extras
 from feeds.incremental import Entry, SeedIndex
 from feeds.items import Record, TextLimits
 from feeds.problems import Problem
-from feeds.store import clean_temporaries, write_atomic
+from feeds.store import clean_temporaries, write_atomic, write_atomic_parts
 
-FORMAT = 7  # 7: related coverage kept pending; 6: versions as one int; 5: extras digest
+FORMAT = 7  # 7: related pending, items in blocks; 6: versions as one int; 5: extras digest
 MAGIC = b"feeds-parse-cache\n"
 ITEMS_MAGIC = b"feeds-parse-items\n"
 log = logging.getLogger("feeds")
@@ -105,6 +108,18 @@ def cache_path(folder: Path, seeds: Path) -> Path:
 _HEADER = len(MAGIC) + 64 + 1 + 64 + 1  # magic, key, LF, checksum of the body, LF
 
 
+def _header(path: Path, header: bytes, magic: bytes, key: str) -> str | None:
+    """The body checksum a cache file's header promises; None (with one warning if the file
+    is not ours) when it is not a cache made under ``key``."""
+    if not header.startswith(magic) or len(header) < _HEADER:
+        log.warning("parse cache %s is not a feeds cache; discarded", path)
+        return None
+    stored_key = header[len(magic) : len(magic) + 64].decode("ascii", "replace")
+    if stored_key != key:
+        return None  # other settings or another version: silently stale, not broken
+    return header[len(magic) + 65 : len(magic) + 129].decode("ascii", "replace")
+
+
 def _read(path: Path, magic: bytes, key: str, what: str) -> tuple[memoryview, str] | None:
     """A cache file's body (checked against its checksum) and that checksum; None (with one
     warning if the file was bad, none if it is absent or made under other settings)."""
@@ -115,24 +130,64 @@ def _read(path: Path, magic: bytes, key: str, what: str) -> tuple[memoryview, st
     except OSError as exc:
         log.warning("parse cache %s unreadable (%s); %s", path, exc.strerror, what)
         return None
-    header, body = data[:_HEADER], memoryview(data)[_HEADER:]  # no 100 MB copy
-    if not header.startswith(magic) or len(header) < _HEADER:
-        log.warning("parse cache %s is not a feeds cache; discarded", path)
+    body = memoryview(data)[_HEADER:]  # no 100 MB copy
+    checksum = _header(path, data[:_HEADER], magic, key)
+    if checksum is None:
         return None
-    stored_key = header[len(magic) : len(magic) + 64].decode("ascii", "replace")
-    checksum = header[len(magic) + 65 : len(magic) + 129].decode("ascii", "replace")
-    if stored_key != key:
-        return None  # other settings or another version: silently stale, not broken
     if hashlib.sha256(body).hexdigest() != checksum:
         log.warning("parse cache %s is damaged (checksum mismatch); discarded", path)
         return None
     return body, checksum
 
 
+_ITEMS_HEADER = len(ITEMS_MAGIC) + 65  # magic, the version table's checksum, LF
+_TRAILER = 65  # the checksum of everything between header and trailer, LF
+BLOCK = 65536  # records per msgpack block: encoded and decoded a block at a time
+
+
+def _read_items(path: Path, key: str) -> tuple[dict[str, Record], memoryview] | None:
+    """The items file's records (decoded a block at a time, so no buffer of all their bytes
+    is ever held: 320 MB at a million seeds) and its chunks' part (the chunks stay views into
+    it), checked against the file's checksum; None (with one warning) if it is damaged,
+    None if it is absent or stale. Raises msgspec's errors and ValueError on a malformed
+    body."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(_ITEMS_HEADER)
+            if not header.startswith(ITEMS_MAGIC) or len(header) < _ITEMS_HEADER:
+                log.warning("parse cache %s is not a feeds cache; discarded", path)
+                return None
+            if header[len(ITEMS_MAGIC) : len(ITEMS_MAGIC) + 64] != key.encode():
+                return None  # the items of another save
+            digest = hashlib.sha256()
+            count = fh.read(4)
+            digest.update(count)
+            records: dict[str, Record] = {}
+            for _ in range(int.from_bytes(count, "little")):
+                size = fh.read(8)
+                blob = fh.read(int.from_bytes(size, "little"))
+                digest.update(size)
+                digest.update(blob)
+                records.update(_items_decoder.decode(blob))  # raises at the end of the file
+                del blob
+            rest = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("parse cache %s unreadable (%s); parsing every seed", path, exc.strerror)
+        return None
+    chunks, trailer = memoryview(rest)[:-_TRAILER], rest[-_TRAILER:]
+    digest.update(chunks)
+    if len(rest) < _TRAILER or trailer != digest.hexdigest().encode() + b"\n":
+        log.warning("parse cache %s is damaged (checksum mismatch); discarded", path)
+        return None
+    return records, chunks
+
+
 def _items_header(path: Path) -> bytes:
     try:
         with path.open("rb") as fh:
-            return fh.read(len(ITEMS_MAGIC) + 65 + 65)
+            return fh.read(_ITEMS_HEADER)
     except OSError:
         return b""
 
@@ -167,12 +222,12 @@ def load(path: Path, index: SeedIndex, key: str) -> bool:
     }
 
     def items() -> tuple[dict[str, Record], Extras] | None:
-        got = _read(items_path, ITEMS_MAGIC, checksum, "parsing every seed")
-        if got is None:
-            log.warning("parse cache %s is gone or damaged; parsing every seed", items_path)
-            return None
         try:
-            return _unpack_items(got[0])
+            got = _read_items(items_path, checksum)
+            if got is None:
+                log.warning("parse cache %s is gone or damaged; parsing every seed", items_path)
+                return None
+            return got[0], _unpack_chunks(got[1])
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError, IndexError) as exc:
             log.warning("parse cache %s is unreadable (%s); discarded", items_path, exc)
             return None
@@ -195,45 +250,58 @@ def save(path: Path, index: SeedIndex, key: str) -> None:
         ]  # type: ignore[union-attr]
     )
     checksum = hashlib.sha256(body).hexdigest()
-    parts = _pack_items([(name, e.item) for name, e in kept if e.item is not None], index.extras)
+    records = [(name, e.item) for name, e in kept if e.item is not None]
     del kept
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
-    items_header = ITEMS_MAGIC + checksum.encode() + b"\n" + digest.hexdigest().encode() + b"\n"
     header = MAGIC + key.encode() + b"\n" + checksum.encode() + b"\n"
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         clean_temporaries(path.parent)  # left by a run killed while saving
-        write_atomic(path.with_suffix(".items"), items_header, *parts)  # no copy of the chunks
+        items = _pack_items(checksum, records, index.extras)  # written as they are made
+        write_atomic_parts(path.with_suffix(".items"), items)
         write_atomic(path, header, body)
     index.cache_digest = checksum
 
 
-def _pack_items(records: list[tuple[str, Record]], extras: Extras) -> list[bytes]:
-    """The items file's body as parts: the records, then every chunk of extras (length
-    prefixed), written as they are (no copy into one buffer: ~300 MB at a million seeds)."""
-    blob = _encoder.encode(records)
-    parts = [len(blob).to_bytes(8, "little"), blob, len(extras.chunks).to_bytes(4, "little")]
+def _pack_items(
+    checksum: str, records: list[tuple[str, Record]], extras: Extras
+) -> Iterator[bytes | memoryview]:
+    """The items file, part by part: a header naming the version table (its ``checksum``),
+    the records in msgpack blocks of BLOCK, every chunk of extras (length prefixed, as it
+    is: no copy), and a trailer with the checksum of it all. Made as it is written, so no
+    part outlives its write (the records' msgpack is 320 MB at a million seeds)."""
+    yield ITEMS_MAGIC + checksum.encode() + b"\n"
+    digest = hashlib.sha256()
+
+    def part(data: bytes | memoryview) -> bytes | memoryview:
+        digest.update(data)
+        return data
+
+    blocks = range(0, len(records), BLOCK)
+    yield part(len(blocks).to_bytes(4, "little"))
+    for start in blocks:
+        blob = _encoder.encode(records[start : start + BLOCK])
+        yield part(len(blob).to_bytes(8, "little"))
+        yield part(blob)
+        del blob
+    yield part(len(extras.chunks).to_bytes(4, "little"))
     for chunk in extras.chunks:
         data = chunk if chunk is not None else b""
-        parts.append(len(data).to_bytes(4, "little"))
-        parts.append(data)  # type: ignore[arg-type]
-    return parts
+        yield part(len(data).to_bytes(4, "little"))
+        yield part(data)
+    yield digest.hexdigest().encode() + b"\n"
 
 
-def _unpack_items(body: memoryview) -> tuple[dict[str, Record], Extras]:
-    """:func:`_pack_items` read back; the chunks stay views into the file's bytes."""
-    size = int.from_bytes(body[:8], "little")
-    records = dict(_items_decoder.decode(body[8 : 8 + size]))
-    pos = 8 + size
-    count = int.from_bytes(body[pos : pos + 4], "little")
-    pos += 4
+def _unpack_chunks(body: memoryview) -> Extras:
+    """The chunks' part of the items file read back; the chunks stay views into it."""
+    count = int.from_bytes(body[:4], "little")
+    if 4 + 4 * count > len(body):
+        raise ValueError(f"{count} chunks cannot fit in {len(body)} bytes")
+    pos = 4
     chunks = []
     for _ in range(count):
         n = int.from_bytes(body[pos : pos + 4], "little")
         chunks.append(body[pos + 4 : pos + 4 + n])
         pos += 4 + n
     if pos != len(body):
-        raise ValueError("trailing bytes after the last chunk")
-    return records, Extras(chunks)
+        raise ValueError("trailing or missing bytes after the last chunk")
+    return Extras(chunks)

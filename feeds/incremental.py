@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from msgspec.structs import astuple, force_setattr
 
@@ -31,6 +32,9 @@ from feeds.seeds import (
     version_mtime,
 )
 from feeds.watch import Changes, is_real_dir
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 
 class Cancelled(Exception):
@@ -70,6 +74,8 @@ ItemLoader = Callable[[], "tuple[dict[str, Record], Extras] | None"]
 Parsed = tuple[Item | None, list[Problem]]
 # Below this many files to parse, one process is faster than starting a pool.
 PARALLEL_MIN = 400
+# Above this resident size, parser processes do not start as forks of this one.
+FORK_MAX_RSS = 256 * 2**20
 # A file modified less than this before a scan began is "racily clean" (as git calls it): on a
 # filesystem with 1-second timestamps (ext3, 128-byte ext4 inodes, FAT: 2 s, some network
 # filesystems), a same-size edit within the same tick would keep its (mtime, ctime, size).
@@ -121,6 +127,30 @@ def _parse_chunk_packed(
     import msgspec
 
     return msgspec.msgpack.encode(_parse_split(seeds, authority, limits, fast))
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory now (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pool_context() -> BaseContext:
+    """How parser processes start. fork is fastest, but is unsafe once other threads run (the
+    daemon's scheduler), and a forked worker starts as a copy of this process, resident
+    pages and all: past FORK_MAX_RSS (a million-seed scan is ~350 MB) each worker would hold
+    that copy, so workers start from a small forkserver process instead."""
+    import multiprocessing
+
+    if threading.active_count() == 1 and _resident_bytes() < FORK_MAX_RSS:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    # Imported once by the server, not by each worker (a no-op once the server runs).
+    context.set_forkserver_preload(["feeds.incremental"])
+    return context
 
 
 def _init_worker() -> None:
@@ -373,13 +403,10 @@ class SeedIndex:
                 if progress:
                     progress(len(out), len(todo))
             return out
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor  # only big batches need it
 
-        # fork is fastest, but is unsafe once other threads run (the daemon's scheduler).
-        method = "fork" if threading.active_count() == 1 else "forkserver"
         with ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context(method), initializer=_init_worker
+            jobs, mp_context=_pool_context(), initializer=_init_worker
         ) as pool:
             import msgspec
 

@@ -60,6 +60,11 @@ def write_atomic(path: Path, *parts: bytes) -> None:
     The temporary file is hidden and ends in ``.feeds-tmp``, so it is never mistaken for a feed
     and the next run can clean it up.
     """
+    write_atomic_parts(path, parts)
+
+
+def write_atomic_parts(path: Path, parts: Iterable[bytes | memoryview]) -> None:
+    """:func:`write_atomic` of parts made while they are written (a generator)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

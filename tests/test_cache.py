@@ -154,6 +154,34 @@ def test_cached_uncached_serial_and_parallel_runs_are_identical(tmp_path: Path) 
     assert len(results[0]) == 4
 
 
+def test_a_big_process_starts_its_parsers_from_a_forkserver_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past FORK_MAX_RSS a forked parser would start as a copy of the whole process: the
+    workers then come from a forkserver, and parse exactly what forked ones parse."""
+    import feeds.incremental
+
+    real = feeds.incremental._pool_context
+    methods: list[str] = []
+
+    def spy():
+        context = real()
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(feeds.incremental, "_pool_context", spy)
+    results = []
+    for limit in (2**62, 0):  # never past it, always past it
+        monkeypatch.setattr(feeds.incremental, "FORK_MAX_RSS", limit)
+        (tmp_path / str(limit)).mkdir()
+        project = Project(tmp_path / str(limit))
+        _setup(project, 500)
+        generate(load_config(project.config_path), use_cache=False, jobs=2)
+        results.append(project.feed_files())
+    assert methods == ["fork", "forkserver"]
+    assert results[0] == results[1] and len(results[0]) == 4
+
+
 def test_a_run_with_nothing_changed_decodes_no_item_and_renders_nothing(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,16 +230,38 @@ def test_the_last_run_is_not_trusted_when_anything_moved(project: Project) -> No
     assert due.kept is None and "F" in (project.output / "all.atom").read_text()
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["trailer", "first block", "last block", "chunks", "cut in a block", "cut in the chunks"],
+)
 def test_a_damaged_items_file_is_parsed_again_with_one_warning(
-    project: Project, caplog: pytest.LogCaptureFixture
+    project: Project, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, damage
 ) -> None:
+    monkeypatch.setattr(cache, "BLOCK", 2)  # records in three blocks
     _setup(project, 5)
     config = load_config(project.config_path)
     generate(config)
     expected = project.feed_files()
     (items,) = (project.root / ".feeds" / "cache").glob("*.items")
     data = items.read_bytes()
-    items.write_bytes(data[:-5] + bytes([data[-5] ^ 0xFF]) + data[-4:])
+    header = len(cache.ITEMS_MAGIC) + 65
+    assert int.from_bytes(data[header : header + 4], "little") == 3
+    starts, pos = [], header + 4  # where each block's bytes start
+    for _ in range(3):
+        size = int.from_bytes(data[pos : pos + 8], "little")
+        starts.append(pos + 8)
+        pos += 8 + size
+    first, last, chunks = starts[0], starts[-1] + 2, pos + 10
+    at = {
+        "trailer": len(data) - 5,
+        "first block": first + 3,
+        "last block": last,
+        "chunks": chunks,
+    }.get(damage)
+    if at is not None:
+        items.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
+    else:
+        items.write_bytes(data[: first + 10 if damage == "cut in a block" else chunks])
     project.seed("s000.md", title="Story 0, edited", webUrl="https://news.example/0")
     with caplog.at_level(logging.WARNING, logger="feeds"):
         report = generate(config)
