@@ -242,16 +242,21 @@ def save(path: Path, index: SeedIndex, key: str) -> None:
     feeds are published by then, but every later run would parse everything again): the
     items first, then the version table that vouches for them."""
     index.load_items()
-    kept = [(name, e) for name, e in index.entries.items() if e.version is not None]
-    body = _encoder.encode(
-        [
-            (name, e.version.to_bytes(24, "little", signed=True), list(e.problems))
-            for name, e in kept
-        ]  # type: ignore[union-attr]
-    )
+    entries = index.entries
+    # One short-lived list at a time (each is ~100 MB at a million seeds).
+    rows = [
+        (name, e.version.to_bytes(24, "little", signed=True), e.problems)
+        for name, e in entries.items()
+        if e.version is not None
+    ]
+    body = _encoder.encode(rows)
+    del rows
     checksum = hashlib.sha256(body).hexdigest()
-    records = [(name, e.item) for name, e in kept if e.item is not None]
-    del kept
+    records = [
+        (name, e.item)
+        for name, e in entries.items()
+        if e.version is not None and e.item is not None
+    ]
     header = MAGIC + key.encode() + b"\n" + checksum.encode() + b"\n"
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -477,7 +477,10 @@ class Pipeline:
                     (old.item if old else None, new.item if new else None)
                     for old, new in stats.delta.values()
                 )
-            self._build(report, now, write, touched_by(stats.delta))
+            touched = touched_by(stats.delta)
+            # Consumed: after a full parse it names every entry (100 MB at a million seeds).
+            stats.delta = {}
+            self._build(report, now, write, touched)
         if write and self.pinger is not None:
             self._ping(report)
         if (
