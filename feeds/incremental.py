@@ -96,7 +96,6 @@ def load_seed(
     display = str(seed.path)
     try:
         raw = read_seed(seed, fast)
-        # Related coverage stays pending until an entry shows it (see PendingRelated).
         result = normalize(raw.record, seed.name, authority, limits, lazy_related=True)
     except SeedError as exc:
         return None, [Problem(display, exc.reason, exc.line)]

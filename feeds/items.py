@@ -244,12 +244,12 @@ def split(item: Item) -> tuple[Record, Extra]:
         item.related,
         item.pending_related,
     )
-    digest = hashlib.blake2b(_encode_extra(extra), digest_size=16).digest()
+    digest = hashlib.blake2b(_msgpack(extra), digest_size=16).digest()
     force_setattr(record, "extra_digest", digest)
     return record, extra
 
 
-_encode_extra = msgspec.msgpack.Encoder().encode
+_msgpack = msgspec.msgpack.Encoder().encode
 
 
 def join(record: Record, extra: Extra) -> Item:
@@ -429,7 +429,6 @@ def _resolve(raw: RawRelated, limit: int) -> Related | None:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_encode_pending = msgspec.msgpack.Encoder().encode
 
 
 def _pending_related(
@@ -459,10 +458,9 @@ def _pending_related(
         ):
             return None
         entries.append(entry)
-        when = raw.get("publishedDateTime")
-        if when is not None or "publishedDateTime" in raw:
+        if "publishedDateTime" in raw:
             try:
-                when = parse_time(when)
+                when = parse_time(raw["publishedDateTime"])
             except ValueError:
                 continue
             except Exception:  # the eager loop meets it only for a usable entry: let it
@@ -471,7 +469,7 @@ def _pending_related(
                 dated.append((when, entry))
     pending = PendingRelated(limit, tuple(entries))
     try:
-        _encode_pending(pending)  # what split() will store must be storable
+        _msgpack(pending)  # what split() will store must be storable
     except (OverflowError, UnicodeEncodeError):
         return None
     updated = published

@@ -16,7 +16,6 @@ from ada_url import URL, HostType, idna_to_unicode
 from feeds.messages import quoted
 from feeds.text import strip_illegal
 
-# Characters a URL parser must never see: XML-illegal characters and C1 controls.
 # A DNS name of two or more labels (letters, digits, "-", "_"; no edge hyphen; at most 63
 # each), the last a letter TLD or punycode, with an optional root dot.
 _LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
@@ -52,7 +51,7 @@ def _escape(part: str) -> str:
 
 def _parse(value: str) -> URL | None:
     try:
-        return URL(strip_illegal(value))
+        return URL(strip_illegal(value))  # a parser must never see XML-illegal or C1 characters
     except ValueError:  # not a URL (a lone surrogate's UnicodeEncodeError is one too)
         return None
 
